@@ -1,0 +1,59 @@
+import { resolve } from 'node:path'
+
+/** Everything the server reads from its environment, parsed once at startup. */
+export interface AppConfig {
+  /** `postgresql://…` for real PostgreSQL; unset for embedded PGlite under `dataDir`. */
+  databaseUrl?: string
+  dataDir: string
+  host: string
+  port: number
+  production: boolean
+  jwtSecret?: string
+  /** Lifetime of access tokens, in seconds. */
+  tokenTtlSeconds: number
+  bootstrapAdmin?: { username: string; password: string }
+  logLevel: string
+  policiesDir: string
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`)
+  }
+  return value
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production'
+  const jwtSecret = env.JWT_SECRET || undefined
+  if (production && !jwtSecret) throw new ConfigError('JWT_SECRET must be set when NODE_ENV=production')
+  if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters long')
+
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgresql:// URL')
+  }
+  const adminUser = env.ADMIN_USERNAME
+  const adminPassword = env.ADMIN_PASSWORD
+  if (Boolean(adminUser) !== Boolean(adminPassword)) {
+    throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD must be set together')
+  }
+
+  return {
+    databaseUrl,
+    dataDir: resolve(env.DATA_DIR || '.data'),
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    production,
+    jwtSecret,
+    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
+    bootstrapAdmin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : undefined,
+    logLevel: env.LOG_LEVEL || (production ? 'info' : 'info'),
+    policiesDir: resolve(env.POLICIES_DIR || 'policies'),
+  }
+}

@@ -1,0 +1,161 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import type { MigrationList, SchemaEngine as SchemaEngineType } from '@prisma/schema-engine-wasm'
+import { pgliteDriver } from './adapters.ts'
+
+// Prisma's migration engine, as WebAssembly driven through a driver adapter: the native engine
+// cannot be downloaded on every machine, and this one needs no network and no binary.
+// It writes Prisma's own `_prisma_migrations` table, so `prisma migrate deploy` stays compatible.
+
+export const projectRoot = resolve(import.meta.dirname, '../..')
+export const schemaPath = join(projectRoot, 'prisma/schema.prisma')
+export const migrationsDir = join(projectRoot, 'prisma/migrations')
+const filters = { externalTables: [], externalEnums: [] }
+
+type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg')
+let engineModule: Promise<EngineModule> | undefined
+
+function loadEngineModule(): Promise<EngineModule> {
+  engineModule ??= (async () => {
+    const bindings = await import('@prisma/schema-engine-wasm/schema_engine_bg')
+    const wasmPath = join(projectRoot, 'node_modules/@prisma/schema-engine-wasm/schema_engine_bg.wasm')
+    // The engine arms a ~10 s timer; unref it so a finished CLI or test exits at once.
+    const imports = {
+      ...bindings,
+      __wbg_setTimeout_5d6a1d4fc51ea450: (fn: () => void, ms: number) => {
+        const timer = setTimeout(fn, ms >>> 0)
+        timer.unref()
+        return timer
+      },
+    }
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': imports })
+    bindings.__wbg_set_wasm(instance.exports)
+    ;(instance.exports.__wbindgen_start as () => void)()
+    return bindings
+  })()
+  return engineModule
+}
+
+async function withEngine<T>(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  run: (engine: SchemaEngineType) => Promise<T>,
+): Promise<T> {
+  const { SchemaEngine } = await loadEngineModule()
+  const schema = readFileSync(schemaPath, 'utf8')
+  const log = (message: string) => {
+    if (process.env.MIGRATIONS_DEBUG) process.stderr.write(`${message}\n`)
+  }
+  const engine = (await SchemaEngine.new(
+    { datamodels: [[schemaPath, schema]] },
+    log,
+    bindMigrationAwareSqlAdapterFactory(factory),
+  )) as SchemaEngineType
+  try {
+    return await run(engine)
+  } finally {
+    engine.free()
+  }
+}
+
+export function readMigrations(dir = migrationsDir): MigrationList {
+  const names = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort()
+    : []
+  const lockPath = join(dir, 'migration_lock.toml')
+  return {
+    baseDir: dir,
+    lockfile: { path: 'migration_lock.toml', content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : null },
+    shadowDbInitScript: '',
+    migrationDirectories: names.map((name) => {
+      const file = join(dir, name, 'migration.sql')
+      return {
+        path: name,
+        migrationFile: {
+          path: 'migration.sql',
+          content: existsSync(file) ? { tag: 'ok', value: readFileSync(file, 'utf8') } : { tag: 'error', value: 'missing migration.sql' },
+        },
+      }
+    }),
+  }
+}
+
+/** Applies every migration not yet applied; returns the names it applied. */
+export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  return withEngine(factory, async (engine) => {
+    const result = await engine.applyMigrations({ migrationsList: readMigrations(), filters })
+    return result.appliedMigrationNames
+  })
+}
+
+/** Migration history problems of a database, empty when it is up to date. */
+export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  return withEngine(factory, async (engine) => {
+    const result = await engine.diagnoseMigrationHistory({
+      migrationsList: readMigrations(),
+      optInToShadowDatabase: false,
+      filters,
+    })
+    const problems: string[] = []
+    if (result.history) problems.push(JSON.stringify(result.history))
+    if (result.failedMigrationNames.length) problems.push(`failed: ${result.failedMigrationNames.join(', ')}`)
+    if (result.editedMigrationNames.length) problems.push(`edited: ${result.editedMigrationNames.join(', ')}`)
+    return problems
+  })
+}
+
+/**
+ * SQL that would turn the schema built by the migrations into `prisma/schema.prisma`;
+ * empty when they agree. Runs in a throwaway in-memory database.
+ */
+export async function migrationDrift(schema = readFileSync(schemaPath, "utf8")): Promise<string> {
+  const scratch = await pgliteDriver()
+  try {
+    return await withEngine(scratch.factory, async (engine) => {
+      const result = await engine.diff({
+        from: { tag: 'migrations', ...readMigrations() },
+        to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: schema }] },
+        script: true,
+        exitCode: true,
+        filters,
+      })
+      return result.exitCode === 0 ? '' : (result.stdout ?? 'drift')
+    })
+  } finally {
+    await scratch.close()
+  }
+}
+
+/** Writes `prisma/migrations/<timestamp>_<name>/migration.sql` for the schema changes not yet migrated. */
+export async function createMigration(name: string): Promise<string | undefined> {
+  const scratch = await pgliteDriver()
+  try {
+    return await withEngine(scratch.factory, async (engine) => {
+      const migrationsList = readMigrations()
+      // Primes the shadow database and applies the existing history to the scratch database.
+      await engine.devDiagnostic({ migrationsList, filters })
+      await engine.applyMigrations({ migrationsList, filters })
+      const result = await engine.createMigration({
+        draft: false,
+        migrationName: name,
+        migrationsList,
+        schema: { files: [{ path: schemaPath, content: readFileSync(schemaPath, 'utf8') }] },
+        filters,
+      })
+      if (!result.migrationScript) return undefined
+      const dir = join(migrationsDir, result.generatedMigrationName)
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, `migration.${result.extension}`), result.migrationScript)
+      writeFileSync(
+        join(migrationsDir, 'migration_lock.toml'),
+        '# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "postgresql"\n',
+      )
+      return result.generatedMigrationName
+    })
+  } finally {
+    await scratch.close()
+  }
+}
