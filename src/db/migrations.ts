@@ -29,7 +29,9 @@ function loadEngineModule(): Promise<EngineModule> {
         return timer
       },
     }
-    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': imports })
+    // The WebAssembly global is not in the ES lib types this project compiles against.
+    const wasm = (globalThis as unknown as { WebAssembly: { instantiate(bytes: Buffer, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> } }).WebAssembly
+    const { instance } = await wasm.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': imports })
     bindings.__wbg_set_wasm(instance.exports)
     ;(instance.exports.__wbindgen_start as () => void)()
     return bindings

@@ -1,0 +1,63 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { AppConfig } from './config.ts'
+import type { DatabaseDriver } from './db/adapters.ts'
+import configPlugin from './plugins/config.ts'
+import validation from './plugins/validation.ts'
+import errors from './plugins/errors.ts'
+import docs from './plugins/docs.ts'
+import database from './plugins/database.ts'
+import bootstrapAdmin from './plugins/bootstrap-admin.ts'
+import auth from './plugins/auth.ts'
+import authorization from './plugins/authorization.ts'
+import health from './routes/health/index.ts'
+import authRoutes from './routes/auth/index.ts'
+import me from './routes/me/index.ts'
+import projects from './routes/projects/index.ts'
+import tasks from './routes/tasks/index.ts'
+import users from './routes/admin/users.ts'
+
+export interface BuildOptions {
+  /** An open database driver (tests share one); otherwise opened from `config`. */
+  driver?: DatabaseDriver
+  logger?: FastifyServerOptions['logger']
+}
+
+export const BODY_LIMIT = 64 * 1024
+
+export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.body.password', '*.password', '*.accessToken'],
+    },
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(configPlugin, { config })
+  await app.register(validation)
+  await app.register(errors)
+  await app.register(docs)
+  await app.register(database, { driver: options.driver })
+  await app.register(bootstrapAdmin)
+  await app.register(auth)
+  await app.register(authorization)
+
+  await app.register(health)
+  await app.register(
+    async (api) => {
+      // Every /api route needs a valid token, except those marked public (register, login).
+      api.addHook('onRequest', api.authenticate)
+      await api.register(authRoutes, { prefix: '/auth' })
+      await api.register(me, { prefix: '/me' })
+      await api.register(projects, { prefix: '/projects' })
+      await api.register(tasks, { prefix: '/tasks' })
+      await api.register(users, { prefix: '/admin/users' })
+    },
+    { prefix: '/api' },
+  )
+  return app
+}

@@ -1,0 +1,115 @@
+import { createPrismaAbility } from '@casl/prisma/runtime'
+import type { Ability } from '@casl/ability'
+import { packRules } from '@casl/ability/extra'
+import { dataModel, type DataModel, type ModelInfo } from './data-model.ts'
+import type { PolicyDocument, RawPolicyRule } from './policy.ts'
+import { containsPlaceholder, interpolate, type PolicyUser } from './placeholders.ts'
+import { validatePolicy, type PolicyError } from './validate.ts'
+
+// A policy version, validated once and turned into what requests need: abilities per user,
+// cached, and the relations each subject's rules look at.
+
+// Subjects are Prisma models; conditions are Prisma `where` objects.
+export type AppAbility = Ability<[string, string | Record<string, unknown>], Record<string, unknown>>
+
+/** A Prisma `select` tree of the related rows the rules of a subject read, e.g. `{ project: { select: { ownerId: true } } }`. */
+export type RelationSelect = Record<string, { select: Record<string, true | { select: Record<string, unknown> }> }>
+
+export class PolicyValidationError extends Error {
+  constructor(readonly errors: PolicyError[]) {
+    super(`invalid policy:\n  ${errors.map(formatPolicyError).join('\n  ')}`)
+  }
+}
+
+export function formatPolicyError(error: PolicyError): string {
+  const where = [error.role, error.ruleId ? `rule "${error.ruleId}"` : '', error.path].filter(Boolean).join(' ')
+  return `${where}: ${error.message}`
+}
+
+const ABILITY_CACHE_SIZE = 10_000
+
+export class CompiledPolicy {
+  readonly relationSelects: ReadonlyMap<string, RelationSelect>
+  private readonly staticAbilities = new Map<string, AppAbility>()
+  private readonly personalRoles = new Set<string>()
+  private readonly userAbilities = new Map<string, AppAbility>()
+
+  constructor(
+    readonly document: PolicyDocument,
+    readonly version: number,
+    model: DataModel = dataModel(),
+  ) {
+    const errors = validatePolicy(document, model)
+    if (errors.length) throw new PolicyValidationError(errors)
+    this.relationSelects = collectRelationSelects(document, model)
+    for (const [role, rules] of Object.entries(document)) {
+      if (rules.some((rule) => containsPlaceholder(rule.conditions) || containsPlaceholder(rule.fields))) {
+        this.personalRoles.add(role)
+      } else {
+        this.staticAbilities.set(role, createPrismaAbility(rules as never) as AppAbility)
+      }
+    }
+  }
+
+  /** The rules of `user.role` with its placeholders filled in; an unknown role has none. */
+  rulesFor(user: PolicyUser): RawPolicyRule[] {
+    const rules = this.document[user.role] ?? []
+    return this.personalRoles.has(user.role) ? interpolate(rules, user) : rules
+  }
+
+  /** Roles whose rules name no user share one ability; others get one per user, kept in a bounded cache. */
+  abilityFor(user: PolicyUser): AppAbility {
+    const shared = this.staticAbilities.get(user.role)
+    if (shared) return shared
+    const key = `${user.id}\u0000${user.role}\u0000${user.username}`
+    const cached = this.userAbilities.get(key)
+    if (cached) return cached
+    const ability = createPrismaAbility(this.rulesFor(user) as never) as AppAbility
+    if (this.userAbilities.size >= ABILITY_CACHE_SIZE) {
+      this.userAbilities.delete(this.userAbilities.keys().next().value!)
+    }
+    this.userAbilities.set(key, ability)
+    return ability
+  }
+
+  /** The caller's rules in CASL's packed form, for a front end to build the same ability. */
+  packedRulesFor(user: PolicyUser): unknown[] {
+    return packRules(this.rulesFor(user).map(({ id: _id, ...rule }) => rule) as never)
+  }
+}
+
+function collectRelationSelects(document: PolicyDocument, model: DataModel): Map<string, RelationSelect> {
+  const selects = new Map<string, RelationSelect>()
+  for (const rules of Object.values(document)) {
+    for (const rule of rules) {
+      if (!rule.conditions) continue
+      for (const subject of Array.isArray(rule.subject) ? rule.subject : [rule.subject]) {
+        const info = model.get(subject)
+        if (!info) continue
+        const select = selects.get(subject) ?? {}
+        addRelations(rule.conditions, info, model, select)
+        if (Object.keys(select).length) selects.set(subject, select)
+      }
+    }
+  }
+  return selects
+}
+
+/** Adds to `select` what `where` reads through relations (and, below the subject itself, the scalars). */
+function addRelations(where: unknown, info: ModelInfo, model: DataModel, select: Record<string, any>, scalars = false): void {
+  if (!where || typeof where !== 'object') return
+  for (const [key, value] of Object.entries(where)) {
+    if (key === 'AND' || key === 'OR' || key === 'NOT') {
+      for (const part of Array.isArray(value) ? value : [value]) addRelations(part, info, model, select, scalars)
+      continue
+    }
+    const field = info.fields.get(key)
+    if (!field) continue
+    if (field.kind === 'scalar') {
+      if (scalars) select[key] = true
+      continue
+    }
+    const entry = (select[key] ??= { select: {} })
+    for (const nested of Object.values(value as object)) addRelations(nested, model.get(field.target)!, model, entry.select, true)
+  }
+}

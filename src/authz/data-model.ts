@@ -1,0 +1,79 @@
+import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaClient } from '../generated/prisma/client.ts'
+
+// What policies may talk about: the models of prisma/schema.prisma, their fields and relations.
+// Read from the generated client, so the schema stays the one definition of the data.
+
+export type ScalarType = 'Int' | 'String' | 'Boolean' | 'DateTime' | 'Float' | 'BigInt' | 'Decimal' | 'Json' | 'Bytes'
+
+export interface ScalarField {
+  kind: 'scalar'
+  name: string
+  type: ScalarType
+}
+
+export interface RelationField {
+  kind: 'relation'
+  name: string
+  /** The related model. */
+  target: string
+  /** `true` for a list (one-to-many), `false` for a single related row. */
+  many: boolean
+  /** The scalar on this model that holds the related row's id (single relations only), e.g. `projectId`. */
+  foreignKey?: string
+}
+
+export type ModelField = ScalarField | RelationField
+
+export interface ModelInfo {
+  name: string
+  fields: Map<string, ModelField>
+}
+
+export type DataModel = Map<string, ModelInfo>
+
+interface RuntimeField {
+  name: string
+  kind: 'scalar' | 'object' | 'enum'
+  type: string
+  isList?: boolean
+  relationName?: string
+}
+
+let cached: DataModel | undefined
+
+export function dataModel(): DataModel {
+  if (cached) return cached
+  // The generated client carries the schema as a runtime data model. The adapter is never
+  // connected; it only lets the client be constructed.
+  const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: 'postgresql://localhost/unused' }) })
+  const runtime = (client as unknown as { _runtimeDataModel: { models: Record<string, { fields: RuntimeField[] }> } })
+    ._runtimeDataModel
+  const model: DataModel = new Map()
+  for (const [name, { fields }] of Object.entries(runtime.models)) {
+    const byName = new Map<string, ModelField>()
+    const scalarNames = new Set(fields.filter((f) => f.kind !== 'object').map((f) => f.name))
+    for (const field of fields) {
+      if (field.kind === 'object') {
+        const many = isToMany(name, field, runtime.models)
+        const foreignKey = !many && scalarNames.has(`${field.name}Id`) ? `${field.name}Id` : undefined
+        byName.set(field.name, { kind: 'relation', name: field.name, target: field.type, many, foreignKey })
+      } else {
+        byName.set(field.name, { kind: 'scalar', name: field.name, type: field.type as ScalarType })
+      }
+    }
+    model.set(name, { name, fields: byName })
+  }
+  cached = model
+  return model
+}
+
+// The runtime model omits list markers; a relation is to-many when this side has no foreign key
+// and the other side of the same relation does.
+function isToMany(model: string, field: RuntimeField, models: Record<string, { fields: RuntimeField[] }>): boolean {
+  if (field.isList !== undefined) return field.isList
+  const own = models[model]!.fields
+  if (own.some((f) => f.name === `${field.name}Id`)) return false
+  const back = models[field.type]?.fields.find((f) => f.kind === 'object' && f.relationName === field.relationName && f.type === model)
+  return Boolean(back && models[field.type]!.fields.some((f) => f.name === `${back.name}Id`))
+}

@@ -1,0 +1,103 @@
+import { subject as tag } from '@casl/ability'
+import type { AppAbility } from './compile.ts'
+
+// Pure decisions over objects already loaded: the one place that turns CASL answers into
+// HTTP outcomes. The routes (through the authorizer) and the decision-table runner share it,
+// so the table tests exactly what the API does.
+
+export type Decision =
+  | { allowed: true; ruleId: string | null }
+  | { allowed: false; status: 400 | 403 | 404; detail: string; ruleId: string | null; field?: string }
+
+type Row = Record<string, unknown>
+
+/** The rule that decided, for allows and denials alike (`null`: no rule matched, so default deny). */
+export function decidingRuleId(ability: AppAbility, action: string, object: unknown, field?: string): string | null {
+  const rule = ability.relevantRuleFor(action, object as never, field)
+  return (rule?.origin as { id?: string } | undefined)?.id ?? null
+}
+
+const allow = (ability: AppAbility, action: string, object: unknown): Decision => ({
+  allowed: true,
+  ruleId: decidingRuleId(ability, action, object),
+})
+
+function noun(subject: string): string {
+  return subject.toLowerCase()
+}
+
+function plural(subject: string): string {
+  return `${noun(subject)}s`
+}
+
+function notFound(subject: string): Decision {
+  return { allowed: false, status: 404, detail: `${subject} not found.`, ruleId: null }
+}
+
+function forbidden(ability: AppAbility, action: string, object: unknown, detail: string, field?: string): Decision {
+  return { allowed: false, status: 403, detail, ruleId: decidingRuleId(ability, action, object, field), field }
+}
+
+/** Function level: may the caller do `action` on some `subject` at all (any rule, any conditions)? */
+export function decideAccess(ability: AppAbility, action: string, subject: string): Decision {
+  if (ability.can(action, subject)) return { allowed: true, ruleId: decidingRuleId(ability, action, subject) }
+  return forbidden(ability, action, subject, `You cannot ${action} ${plural(subject)}.`)
+}
+
+/** One object, by id: unreadable is answered exactly like nonexistent. */
+export function decideOn(ability: AppAbility, action: string, subject: string, row: Row | null, fields: string[] = []): Decision {
+  if (!row) return notFound(subject)
+  const object = tag(subject, row)
+  if (!ability.can('read', object)) return notFound(subject)
+  if (action === 'read') return allow(ability, action, object)
+  if (!ability.can(action, object)) return forbidden(ability, action, object, `You cannot ${action} this ${noun(subject)}.`)
+  for (const field of fields) {
+    if (!ability.can(action, object, field)) {
+      return forbidden(ability, action, object, `You cannot ${action} the field "${field}" of this ${noun(subject)}.`, field)
+    }
+  }
+  return allow(ability, action, object)
+}
+
+export interface ParentRef {
+  /** The foreign key in the request body, e.g. `projectId`. */
+  field: string
+  /** The parent model, e.g. `Project`. */
+  subject: string
+  /** The parent row with the fields the rules read; `null` when it does not exist. */
+  row: Row | null
+}
+
+/** A new object, with its parent (if any) attached the way the rules read it. */
+export function decideCreate(ability: AppAbility, subject: string, data: Row, parent?: ParentRef & { relation: string }): Decision {
+  if (parent && !parent.row) return parentMissing(parent)
+  const candidate = tag(subject, parent ? { ...data, [parent.relation]: parent.row } : data)
+  const detail = parent
+    ? `You cannot create ${plural(subject)} for this ${noun(parent.subject)}.`
+    : `You cannot create ${plural(subject)}.`
+  if (!ability.can('create', candidate)) return forbidden(ability, 'create', candidate, detail)
+  for (const field of Object.keys(data)) {
+    if (!ability.can('create', candidate, field)) return forbidden(ability, 'create', candidate, `You cannot set the field "${field}".`, field)
+  }
+  return allow(ability, 'create', candidate)
+}
+
+/**
+ * A change of parent: the object must be updatable where it is (checked by `decideOn`) and
+ * where it goes, so nobody can move their object into somebody else's parent.
+ */
+export function decideMove(
+  ability: AppAbility,
+  subject: string,
+  after: Row,
+  parent: ParentRef & { relation: string },
+): Decision {
+  if (!parent.row) return parentMissing(parent)
+  const candidate = tag(subject, { ...after, [parent.relation]: parent.row })
+  if (ability.can('update', candidate)) return allow(ability, 'update', candidate)
+  return forbidden(ability, 'update', candidate, `You cannot move ${plural(subject)} into this ${noun(parent.subject)}.`)
+}
+
+function parentMissing(parent: ParentRef): Decision {
+  return { allowed: false, status: 400, detail: `${parent.field}: no ${noun(parent.subject)} with this id exists.`, ruleId: null, field: parent.field }
+}

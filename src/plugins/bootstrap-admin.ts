@@ -1,0 +1,18 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { hashPassword } from '../lib/password.ts'
+
+// ADMIN_USERNAME + ADMIN_PASSWORD create the first admin, once; an existing user is left as it is.
+export default fp(
+  async (fastify: FastifyInstance) => {
+    const admin = fastify.config.bootstrapAdmin
+    if (!admin) return
+    const existing = await fastify.db.user.findUnique({ where: { username: admin.username }, select: { id: true } })
+    if (existing) return
+    await fastify.db.user.create({
+      data: { username: admin.username, passwordHash: await hashPassword(admin.password), role: 'admin' },
+    })
+    fastify.log.info({ username: admin.username }, 'bootstrap admin created')
+  },
+  { name: 'bootstrap-admin', dependencies: ['database'] },
+)

@@ -1,0 +1,89 @@
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { HttpProblem, PROBLEM_BASE, statusTitle, type ProblemBody } from '../lib/problem.ts'
+
+// Every error leaves as application/problem+json; nothing internal (stack, SQL) ever does.
+
+type ValidationIssue = NonNullable<FastifyError['validation']>[number]
+
+function fieldOf(issue: ValidationIssue, part: string | undefined): string {
+  const params = issue.params as Record<string, unknown>
+  const base = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
+  const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined
+  const path = [base, extra].filter(Boolean).join('.')
+  return path || part || 'body'
+}
+
+function messageOf(issue: ValidationIssue): string {
+  const params = issue.params as Record<string, unknown>
+  if (params.additionalProperty) return 'is not a field this endpoint accepts (unknown or read-only)'
+  if (params.missingProperty) return 'is required'
+  return issue.message ?? 'is invalid'
+}
+
+function validationProblem(error: FastifyError): HttpProblem {
+  const part = error.validationContext
+  const errors = error.validation!.map((issue) => ({ field: fieldOf(issue, part), in: part, message: messageOf(issue) }))
+  const summary = errors.map((e) => `${e.field} ${e.message}`).join('; ')
+  return new HttpProblem(400, 'validation-error', `Invalid ${part ?? 'request'}: ${summary}.`, { errors })
+}
+
+const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024'])
+
+function toProblem(error: FastifyError & { code?: string }): HttpProblem {
+  if (error instanceof HttpProblem) return error
+  if (error.validation) return validationProblem(error)
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem(413, 'body-too-large', 'The request body is larger than this endpoint accepts.')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpProblem(415, 'unsupported-media-type', 'Send the request body as application/json.')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpProblem(400, 'invalid-json', 'The request body is empty; send a JSON object.')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpProblem(400, 'invalid-json', 'The request body is not valid JSON.')
+    case 'P2002':
+      return new HttpProblem(409, 'conflict', 'A record with the same unique value already exists.')
+    case 'P2025':
+      return new HttpProblem(404, 'not-found', 'The record no longer exists.')
+  }
+  if (error instanceof SyntaxError) return new HttpProblem(400, 'invalid-json', 'The request body is not valid JSON.')
+  if (PRISMA_UNAVAILABLE.has(error.code ?? '') || isConnectionError(error)) {
+    return new HttpProblem(503, 'database-unavailable', 'The database is unavailable; try again shortly.', {}, { 'retry-after': '1' })
+  }
+  const status = error.statusCode ?? 500
+  if (status >= 400 && status < 500) {
+    return new HttpProblem(status, statusTitle(status).toLowerCase().replaceAll(' ', '-'), error.message)
+  }
+  return new HttpProblem(500, 'internal-error', 'An unexpected error occurred; it has been logged.')
+}
+
+function isConnectionError(error: unknown): boolean {
+  const text = String((error as Error)?.message ?? '')
+  const code = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string }).code
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001'].includes(code ?? '') ||
+    /connection (terminated|refused|timeout)|Can't reach database|DatabaseNotReachable|timeout exceeded when trying to connect/i.test(text)
+  )
+}
+
+export function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
+  const body: ProblemBody = problem.toBody(request.url)
+  return reply.code(problem.status).headers(problem.headers).type('application/problem+json').send(body)
+}
+
+async function errors(fastify: FastifyInstance) {
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error)
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ status: problem.status, type: problem.slug }, problem.detail)
+    return sendProblem(reply, problem, request)
+  })
+
+  fastify.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new HttpProblem(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}.`), request),
+  )
+}
+
+export const problemType = (slug: string) => PROBLEM_BASE + slug
+export default fp(errors, { name: 'errors' })

@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { DEFAULT_ROLE } from '../../authz/roles.ts'
+import { HttpProblem } from '../../lib/problem.ts'
+import { decoyHash, hashPassword, verifyPassword } from '../../lib/password.ts'
+import { ProblemSchema } from '../schemas.ts'
+import { Account, Credentials, Token } from './schema.ts'
+
+// Accounts are not protected data: anyone may register; a body can never choose a role.
+const auth: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { db } = fastify
+
+  fastify.post('/register', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Create an account (role member)',
+      security: [],
+      body: Credentials,
+      response: { 201: Account, 400: ProblemSchema, 409: ProblemSchema },
+    },
+    handler: async (request, reply) => {
+      const { username, password } = request.body
+      const passwordHash = await hashPassword(password)
+      try {
+        const user = await db.user.create({
+          data: { username, passwordHash, role: DEFAULT_ROLE },
+          select: { id: true, username: true, role: true },
+        })
+        return reply.code(201).send(user)
+      } catch (error) {
+        if ((error as { code?: string }).code === 'P2002') {
+          throw new HttpProblem(409, 'username-taken', 'This username is already taken.', { errors: [{ field: 'username', message: 'is already taken' }] })
+        }
+        throw error
+      }
+    },
+  })
+
+  fastify.post('/login', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Exchange credentials for a bearer token',
+      security: [],
+      body: Credentials,
+      response: { 200: Token, 400: ProblemSchema, 401: ProblemSchema },
+    },
+    handler: async (request) => {
+      const { username, password } = request.body
+      const user = await db.user.findUnique({ where: { username }, select: { id: true, passwordHash: true } })
+      // Hash even for an unknown username: the answer time must not tell which usernames exist.
+      const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()))
+      if (!user || !valid) throw new HttpProblem(401, 'invalid-credentials', 'The username or password is wrong.')
+      return fastify.issueToken(user)
+    },
+  })
+}
+
+export default auth

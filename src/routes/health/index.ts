@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { HttpProblem } from '../../lib/problem.ts'
+import { ProblemSchema } from '../schemas.ts'
+
+const Status = Type.Object({ status: Type.String() })
+
+const health: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/health', {
+    schema: { tags: ['health'], summary: 'Liveness: the process answers', security: [], response: { 200: Status } },
+    handler: async () => ({ status: 'ok' }),
+  })
+
+  fastify.get('/ready', {
+    schema: { tags: ['health'], summary: 'Readiness: the database answers', security: [], response: { 200: Status, 503: ProblemSchema } },
+    handler: async () => {
+      try {
+        await fastify.db.$queryRaw`SELECT 1`
+      } catch {
+        throw new HttpProblem(503, 'database-unavailable', 'The database is unavailable.', {}, { 'retry-after': '1' })
+      }
+      return { status: 'ready' }
+    },
+  })
+}
+
+export default health

@@ -1,0 +1,88 @@
+import { Type, type Static, type TSchema } from 'typebox'
+
+// Schemas shared by several resources; each resource's own schemas live beside its routes.
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ format: 'uri' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    ruleId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.Optional(Type.String()), in: Type.Optional(Type.String()), message: Type.String() }))),
+  },
+  { description: 'RFC 9457 problem details' },
+)
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
+export type IdParams = Static<typeof IdParams>
+
+export const NoContent = Type.Null({ description: 'No content' })
+
+export const MAX_LIMIT = 100
+
+/** limit/offset/search/ordering, with `ordering` restricted to `fields` (and their `-` descending forms). */
+export function listQuery<F extends string>(fields: readonly F[], extra: Record<string, TSchema> = {}) {
+  const ordering = fields.flatMap((field) => [field, `-${field}`])
+  return Type.Object(
+    {
+      limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 }),
+      offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+      search: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      ordering: Type.String({ enum: ordering, default: 'id', description: `One of ${ordering.join(', ')}` }),
+      ...extra,
+    },
+    { additionalProperties: false },
+  )
+}
+
+export interface ListQuery {
+  limit: number
+  offset: number
+  search?: string
+  ordering: string
+}
+
+export function page<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  })
+}
+
+/** Prisma `orderBy` for an allow-listed `ordering` value; `id` breaks ties so pages are stable. */
+export function orderBy(ordering: string): Array<Record<string, 'asc' | 'desc'>> {
+  const descending = ordering.startsWith('-')
+  const field = descending ? ordering.slice(1) : ordering
+  const order = { [field]: descending ? 'desc' : 'asc' } as Record<string, 'asc' | 'desc'>
+  return field === 'id' ? [order] : [order, { id: 'asc' }]
+}
+
+/** Case-insensitive `contains` over several text fields. */
+export function searchAny(fields: string[], search: string | undefined) {
+  if (!search) return {}
+  return { OR: fields.map((field) => ({ [field]: { contains: search, mode: 'insensitive' as const } })) }
+}
+
+/** Responses every protected route can give, for the OpenAPI document. */
+export const protectedErrors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+}
+
+/** One page of a list: rows and total read in one transaction, so they agree. */
+export async function listPage<T, R>(
+  db: { $transaction<P extends readonly unknown[]>(queries: [...{ [K in keyof P]: PromiseLike<P[K]> }]): Promise<P> },
+  rows: PromiseLike<T[]>,
+  count: PromiseLike<number>,
+  query: ListQuery,
+  toItem: (row: T) => R,
+) {
+  const [found, total] = await db.$transaction([rows, count] as const)
+  return { items: found.map(toItem), total, limit: query.limit, offset: query.offset }
+}

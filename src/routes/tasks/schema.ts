@@ -1,0 +1,65 @@
+import { Type, type Static } from 'typebox'
+import type { Prisma } from '../../generated/prisma/client.ts'
+import { listQuery, searchAny, type ListQuery } from '../schemas.ts'
+
+export const Task = Type.Object({
+  id: Type.Integer(),
+  projectId: Type.Integer(),
+  title: Type.String(),
+  description: Type.String(),
+  completed: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+export type Task = Static<typeof Task>
+
+const projectId = Type.Integer({ minimum: 1, maximum: 2147483647 })
+const title = Type.String({ minLength: 1, maxLength: 100 })
+const description = Type.String({ maxLength: 10_000 })
+
+export const TaskCreate = Type.Object(
+  { projectId, title, description: Type.Optional(description), completed: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+)
+export type TaskCreate = Static<typeof TaskCreate>
+
+/** `projectId` moves the task; the policy checks the task where it is and where it goes. */
+export const TaskUpdate = Type.Object(
+  {
+    projectId: Type.Optional(projectId),
+    title: Type.Optional(title),
+    description: Type.Optional(description),
+    completed: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type TaskUpdate = Static<typeof TaskUpdate>
+
+export const TASK_ORDERING = ['id', 'title', 'completed', 'createdAt'] as const
+export const TaskListQuery = listQuery(TASK_ORDERING, {
+  completed: Type.Optional(Type.Boolean()),
+  projectId: Type.Optional(projectId),
+})
+export type TaskListFilters = ListQuery & { completed?: boolean; projectId?: number }
+
+/** The policy's filter and the caller's filters, combined. */
+export function taskListWhere(readable: Prisma.TaskWhereInput, query: TaskListFilters): Prisma.TaskWhereInput {
+  return {
+    AND: [
+      readable,
+      searchAny(['title', 'description'], query.search),
+      query.completed === undefined ? {} : { completed: query.completed },
+      query.projectId === undefined ? {} : { projectId: query.projectId },
+    ],
+  }
+}
+
+export function toTask(row: { id: number; projectId: number; title: string; description: string; completed: boolean; createdAt: Date }): Task {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    title: row.title,
+    description: row.description,
+    completed: row.completed,
+    createdAt: row.createdAt.toISOString(),
+  }
+}
