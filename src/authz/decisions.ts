@@ -46,6 +46,9 @@ export function decideAccess(ability: AppAbility, action: string, subject: strin
 
 /** One object, by id: unreadable is answered exactly like nonexistent. */
 export function decideOn(ability: AppAbility, action: string, subject: string, row: Row | null, fields: string[] = []): Decision {
+  // A caller who may read no object of this kind at all is refused the same way for every id.
+  const access = decideAccess(ability, 'read', subject)
+  if (!access.allowed) return access
   if (!row) return notFound(subject)
   const object = tag(subject, row)
   if (!ability.can('read', object)) return notFound(subject)
