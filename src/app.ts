@@ -37,6 +37,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // JSON only: a text/plain body is a 415, not a string handed to the validators.
+  app.removeContentTypeParser('text/plain')
   await app.register(configPlugin, { config })
   await app.register(validation)
   await app.register(errors)

@@ -11,6 +11,8 @@ export interface DatabaseDriver {
   kind: 'postgres' | 'pglite'
   factory: SqlMigrationAwareDriverAdapterFactory
   close(): Promise<void>
+  /** PGlite only: the whole database as a tarball, to start other databases from. */
+  dump?(): Promise<Blob>
 }
 
 export function postgresDriver(connectionString: string, poolSize = 10): DatabaseDriver {
@@ -41,6 +43,7 @@ export async function pgliteDriver(options: { dataDir?: string; loadDataDir?: Bl
     factory: new FixedPGliteFactory(pglite),
     // Prisma's $disconnect leaves PGlite open, and an open PGlite keeps Node alive.
     close: () => pglite.close(),
+    dump: async () => (await pglite.dumpDataDir('gzip')) as Blob,
   }
 }
 

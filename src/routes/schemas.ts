@@ -61,10 +61,12 @@ export function orderBy(ordering: string): Array<Record<string, 'asc' | 'desc'>>
   return field === 'id' ? [order] : [order, { id: 'asc' }]
 }
 
-/** Case-insensitive `contains` over several text fields. */
+/** Case-insensitive `contains` over several text fields; `%`, `_` and `\\` match themselves. */
 export function searchAny(fields: string[], search: string | undefined) {
   if (!search) return {}
-  return { OR: fields.map((field) => ({ [field]: { contains: search, mode: 'insensitive' as const } })) }
+  // Prisma hands `contains` to LIKE unescaped, where % and _ would be wildcards.
+  const literal = search.replace(/[\\%_]/g, (char) => `\\${char}`)
+  return { OR: fields.map((field) => ({ [field]: { contains: literal, mode: 'insensitive' as const } })) }
 }
 
 /** Responses every protected route can give, for the OpenAPI document. */

@@ -1,0 +1,73 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig, type AppConfig } from '../../src/config.ts'
+import { hashPassword } from '../../src/lib/password.ts'
+import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'
+export const PASSWORD = 'correct horse battery'
+
+// One scrypt hash for every fixture user: hashing is deliberately slow.
+let passwordHash: Promise<string> | undefined
+
+export interface Account {
+  id: number
+  username: string
+  role: string
+  token: string
+  auth: { authorization: string }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  database: TestDatabase
+  config: AppConfig
+  /** A user created directly in the database, with a token. */
+  user(role?: string, username?: string): Promise<Account>
+  request(options: InjectOptions & { as?: Account }): Promise<LightMyRequestResponse>
+}
+
+let counter = 0
+
+export async function startApp(t: Test, engine: Engine, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  const database = await createTestDatabase(engine)
+  const config: AppConfig = {
+    ...loadConfig({ JWT_SECRET: TEST_SECRET }),
+    databaseUrl: database.url,
+    ...overrides,
+  }
+  const app = await buildApp(config, { driver: database.driver, logger: false })
+  await app.ready()
+  t.teardown(async () => {
+    await app.close()
+    await database.drop()
+  })
+  return {
+    app,
+    database,
+    config,
+    async user(role = 'member', username = `user${process.pid}_${++counter}`) {
+      passwordHash ??= hashPassword(PASSWORD)
+      const user = await app.db.user.create({ data: { username, role, passwordHash: await passwordHash } })
+      const token = app.issueToken(user).accessToken
+      return { id: user.id, username, role, token, auth: { authorization: `Bearer ${token}` } }
+    },
+    request({ as, headers, ...options }) {
+      return app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
+    },
+  }
+}
+
+/** Asserts an RFC 9457 answer: status, problem+json and the usual members, no stack. */
+export function assertProblem(t: Test, res: LightMyRequestResponse, status: number, slug?: string) {
+  t.equal(res.statusCode, status, `status ${status}: ${res.body.slice(0, 300)}`)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  const body = res.json()
+  t.equal(body.status, status)
+  t.type(body.title, 'string')
+  t.type(body.detail, 'string')
+  if (slug) t.equal(body.type, `https://projects-tasks.dev/problems/${slug}`)
+  t.notMatch(res.body, /\bat .+:\d+:\d+|prisma\.|SELECT |stack/i, 'no stack trace or SQL')
+  return body
+}
