@@ -7,7 +7,7 @@ import { User, UserListQuery, UserUpdate, toUser, userSelect } from './users-sch
 const users: FastifyPluginAsyncTypebox = async (fastify) => {
   const { db } = fastify
 
-  fastify.get('/', {
+  fastify.get('', {
     schema: { tags: ['admin'], summary: 'Users', querystring: UserListQuery, response: { 200: page(User), ...protectedErrors } },
     handler: async (request) => {
       const query = request.query as ListQuery

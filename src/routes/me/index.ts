@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { protectedErrors } from '../schemas.ts'
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get('/', {
+  fastify.get('', {
     schema: {
       tags: ['auth'],
       summary: 'The caller and their CASL rules',

@@ -10,7 +10,7 @@ type ProjectRow = Prisma.ProjectGetPayload<{ include: typeof projectInclude }>
 const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   const { db } = fastify
 
-  fastify.get('/', {
+  fastify.get('', {
     schema: { tags: ['projects'], summary: 'Projects the caller may read', querystring: ProjectListQuery, response: { 200: page(Project), ...protectedErrors } },
     handler: async (request) => {
       const query = request.query as ListQuery
@@ -27,7 +27,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   })
 
-  fastify.post('/', {
+  fastify.post('', {
     schema: { tags: ['projects'], summary: 'Create a project owned by the caller', body: ProjectCreate, response: { 201: Project, ...protectedErrors } },
     handler: async (request, reply) => {
       // The owner comes from the token; the policy decides whether this owner may create it.

@@ -7,12 +7,12 @@ import { Task, TaskCreate, TaskListQuery, TaskUpdate, toTask, type TaskListFilte
 const tasks: FastifyPluginAsyncTypebox = async (fastify) => {
   const { db } = fastify
 
-  fastify.get('/', {
+  fastify.get('', {
     schema: { tags: ['tasks'], summary: 'Tasks the caller may read', querystring: TaskListQuery, response: { 200: page(Task), ...protectedErrors } },
     handler: async (request) => listTasks(db, request.authz, request.query as TaskListFilters),
   })
 
-  fastify.post('/', {
+  fastify.post('', {
     schema: {
       tags: ['tasks'],
       summary: 'Create a task in a project the caller may manage',
