@@ -53,7 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecret,
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
     bootstrapAdmin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : undefined,
-    logLevel: env.LOG_LEVEL || (production ? 'info' : 'info'),
+    logLevel: env.LOG_LEVEL || 'info',
     policiesDir: resolve(env.POLICIES_DIR || 'policies'),
   }
 }
