@@ -44,6 +44,10 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
       return new HttpProblem(400, 'invalid-json', 'The request body is not valid JSON.')
     case 'P2002':
       return new HttpProblem(409, 'conflict', 'A record with the same unique value already exists.')
+    case 'P2003':
+    case 'P2034':
+      // A parent deleted, or a row changed, by a concurrent request between check and write.
+      return new HttpProblem(409, 'conflict', 'The data changed while this request ran; reload and try again.')
     case 'P2025':
       return new HttpProblem(404, 'not-found', 'The record no longer exists.')
   }
