@@ -1,4 +1,3 @@
-import { accessibleBy } from '@casl/prisma/runtime'
 import { HttpProblem } from '../lib/problem.ts'
 import type { AppAbility, CompiledPolicy } from './compile.ts'
 import { dataModel } from './data-model.ts'
@@ -47,7 +46,7 @@ export class Authorizer {
   /** The Prisma `where` of every row the caller may `action` (403 when no rule could ever allow it). */
   where<W = Row>(action: string, subject: string): W {
     enforce(decideAccess(this.ability, action, subject))
-    return accessibleBy(this.ability, action).ofType(subject as never) as W
+    return this.policy.filterFor(this.ability, action, subject) as W
   }
 
   /** Loads one object and checks `action` on it: 404 when missing or unreadable, 403 when readable but not allowed. */
