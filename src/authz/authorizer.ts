@@ -71,10 +71,14 @@ export class Authorizer {
     return row as T
   }
 
-  /** Checks that `data` may be created, its parent (named by a foreign key in `data`) included. */
-  async authorizeCreate(db: Db, subject: string, data: Row): Promise<void> {
+  /**
+   * Checks that `data` may be created, its parent (named by a foreign key in `data`) included.
+   * `clientFields` are the fields the client chose (checked against field rules); the rest, such
+   * as an owner taken from the token, are the server's.
+   */
+  async authorizeCreate(db: Db, subject: string, data: Row, clientFields: string[] = Object.keys(data)): Promise<void> {
     const parent = await this.loadParent(db, subject, data)
-    enforce(decideCreate(this.ability, subject, data, parent))
+    enforce(decideCreate(this.ability, subject, data, parent, clientFields))
   }
 
   private load(db: Db, subject: string, id: number, extra?: Record<string, unknown>): Promise<Row | null> {

@@ -71,15 +71,21 @@ export interface ParentRef {
   row: Row | null
 }
 
-/** A new object, with its parent (if any) attached the way the rules read it. */
-export function decideCreate(ability: AppAbility, subject: string, data: Row, parent?: ParentRef & { relation: string }): Decision {
+/** A new object, with its parent (if any) attached the way the rules read it; `fields` are those the client set. */
+export function decideCreate(
+  ability: AppAbility,
+  subject: string,
+  data: Row,
+  parent?: ParentRef & { relation: string },
+  fields: string[] = Object.keys(data),
+): Decision {
   if (parent && !parent.row) return parentMissing(parent)
   const candidate = tag(subject, parent ? { ...data, [parent.relation]: parent.row } : data)
   const detail = parent
     ? `You cannot create ${plural(subject)} for this ${noun(parent.subject)}.`
     : `You cannot create ${plural(subject)}.`
   if (!ability.can('create', candidate)) return forbidden(ability, 'create', candidate, detail)
-  for (const field of Object.keys(data)) {
+  for (const field of fields) {
     if (!ability.can('create', candidate, field)) return forbidden(ability, 'create', candidate, `You cannot set the field "${field}".`, field)
   }
   return allow(ability, 'create', candidate)

@@ -33,7 +33,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
       // The owner comes from the token; the policy decides whether this owner may create it.
       const data = { ...request.body, ownerId: request.account.id }
       const row = await db.$transaction(async (tx) => {
-        await request.authz.authorizeCreate(tx, 'Project', data)
+        await request.authz.authorizeCreate(tx, 'Project', data, Object.keys(request.body))
         return tx.project.create({ data, include: projectInclude })
       })
       return reply.code(201).send(toProject(row))
