@@ -33,18 +33,24 @@ export class CompiledPolicy {
   private readonly staticAbilities = new Map<string, AppAbility>()
   private readonly personalRoles = new Set<string>()
   private readonly userAbilities = new Map<string, AppAbility>()
+  /** For a role the policy does not mention: no rules, so everything is denied. */
+  private readonly noAbility = createPrismaAbility([]) as AppAbility
   private readonly filters = new WeakMap<AppAbility, Map<string, Readonly<Record<string, unknown>>>>()
 
+  readonly document: PolicyDocument
+
   constructor(
-    readonly document: PolicyDocument,
+    document: PolicyDocument,
     readonly version: number,
     model: DataModel = dataModel(),
   ) {
     const errors = validatePolicy(document, model)
     if (errors.length) throw new PolicyValidationError(errors)
     this.relationSelects = collectRelationSelects(document, model)
+    document = withDates(document, model)
+    this.document = document
     for (const [role, rules] of Object.entries(document)) {
-      if (rules.some((rule) => containsPlaceholder(rule.conditions) || containsPlaceholder(rule.fields))) {
+      if (rules.some((rule) => containsPlaceholder(rule.conditions))) {
         this.personalRoles.add(role)
       } else {
         this.staticAbilities.set(role, createPrismaAbility(rules as never) as AppAbility)
@@ -54,13 +60,16 @@ export class CompiledPolicy {
 
   /** The rules of `user.role` with its placeholders filled in; an unknown role has none. */
   rulesFor(user: PolicyUser): RawPolicyRule[] {
-    const rules = this.document[user.role] ?? []
-    return this.personalRoles.has(user.role) ? interpolate(rules, user) : rules
+    const rules = Object.hasOwn(this.document, user.role) ? this.document[user.role]! : []
+    if (!this.personalRoles.has(user.role)) return rules
+    // Only conditions take placeholders; a reason is shown as written.
+    return rules.map((rule) => (rule.conditions ? { ...rule, conditions: interpolate(rule.conditions, user) } : rule))
   }
 
   /** Roles whose rules name no user share one ability; others get one per user, kept in a bounded cache. */
   abilityFor(user: PolicyUser): AppAbility {
     const shared = this.staticAbilities.get(user.role)
+    if (!shared && !this.personalRoles.has(user.role)) return this.noAbility
     if (shared) return shared
     const key = `${user.id}\u0000${user.role}\u0000${user.username}`
     const cached = this.userAbilities.get(key)
@@ -127,4 +136,46 @@ function addRelations(where: unknown, info: ModelInfo, model: DataModel, select:
     const entry = (select[key] ??= { select: {} })
     for (const nested of Object.values(value as object)) addRelations(nested, model.get(field.target)!, model, entry.select, true)
   }
+}
+
+/**
+ * DateTime values in conditions become Date objects: Prisma takes either, but the in-memory
+ * check compares a row's Date with a string as text, which would never match.
+ */
+function withDates(document: PolicyDocument, model: DataModel): PolicyDocument {
+  const convert = (where: unknown, info: ModelInfo): unknown => {
+    if (!where || typeof where !== 'object' || Array.isArray(where)) return where
+    const out: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(where)) {
+      const field = info.fields.get(key)
+      if (key === 'AND' || key === 'OR' || key === 'NOT') {
+        out[key] = Array.isArray(value) ? value.map((part) => convert(part, info)) : convert(value, info)
+      } else if (field?.kind === 'relation') {
+        const target = model.get(field.target)!
+        out[key] = Object.fromEntries(Object.entries(value as object).map(([op, nested]) => [op, convert(nested, target)]))
+      } else if (field?.kind === 'scalar' && field.type === 'DateTime') {
+        out[key] = toDates(value)
+      } else {
+        out[key] = value
+      }
+    }
+    return out
+  }
+  const toDates = (value: unknown): unknown =>
+    typeof value === 'string' && !value.includes('${')
+      ? new Date(value)
+      : Array.isArray(value)
+        ? value.map(toDates)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([op, operand]) => [op, op === 'mode' ? operand : toDates(operand)]))
+          : value
+  return Object.fromEntries(
+    Object.entries(document).map(([role, rules]) => [
+      role,
+      rules.map((rule) => {
+        const subject = Array.isArray(rule.subject) ? undefined : model.get(rule.subject)
+        return rule.conditions && subject ? { ...rule, conditions: convert(rule.conditions, subject) as Record<string, unknown> } : rule
+      }),
+    ]),
+  )
 }

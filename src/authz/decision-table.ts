@@ -62,26 +62,44 @@ export function parseDecisionTable(text: string): DecisionRow[] {
     if (!Number.isInteger(status) || status < 100 || status > 599) {
       throw new DecisionTableError(`line ${line}: status "${get('status')}" is not an HTTP status`)
     }
-    const row: DecisionRow = {
-      line,
-      role: get('role'),
-      action: oneOf(TABLE_ACTIONS, get('action'), 'action', line),
-      subject: oneOf(TABLE_SUBJECTS, get('subject'), 'subject', line),
-      resource: oneOf(TABLE_RESOURCES, get('resource'), 'resource', line),
-      expect: oneOf(['allow', 'deny'] as const, get('expect'), 'expect', line),
-      status,
-      note: get('note'),
-    }
-    if (!row.role) throw new DecisionTableError(`line ${line}: role is empty`)
-    if (row.action === 'move' && row.subject !== 'Task') throw new DecisionTableError(`line ${line}: only tasks move`)
-    if (row.action === 'create' && row.subject === 'User') throw new DecisionTableError(`line ${line}: users are created by registering`)
-    if (row.action === 'create' && row.subject === 'Project' && row.resource !== 'own') {
-      throw new DecisionTableError(`line ${line}: a project is always created for its caller (resource own)`)
-    }
-    rows.push(row)
+    rows.push(
+      checkRow({
+        line,
+        role: get('role'),
+        action: oneOf(TABLE_ACTIONS, get('action'), 'action', line),
+        subject: oneOf(TABLE_SUBJECTS, get('subject'), 'subject', line),
+        resource: oneOf(TABLE_RESOURCES, get('resource'), 'resource', line),
+        expect: oneOf(['allow', 'deny'] as const, get('expect'), 'expect', line),
+        status,
+        note: get('note'),
+      }),
+    )
   }
   if (!header) throw new DecisionTableError('no table found')
   return rows
+}
+
+/** Rules a row must follow beyond its columns' values; `line` names it in the message. */
+export function checkRow(row: DecisionRow): DecisionRow {
+  const at = `line ${row.line}`
+  if (!row.role) throw new DecisionTableError(`${at}: role is empty`)
+  if (row.action === 'move' && row.subject !== 'Task') throw new DecisionTableError(`${at}: only tasks move`)
+  if (row.action === 'create' && row.subject === 'User') throw new DecisionTableError(`${at}: users are created by registering`)
+  if (row.action === 'create' && row.subject === 'Project' && row.resource !== 'own') {
+    throw new DecisionTableError(`${at}: a project is always created for its caller (resource own)`)
+  }
+  return row
+}
+
+/** Rows as stored and sent over the API: the same columns, numbered by position instead of line. */
+export type DecisionRowData = Omit<DecisionRow, 'line' | 'note'> & { note?: string }
+
+export function rowsFromData(rows: DecisionRowData[]): DecisionRow[] {
+  return rows.map((row, index) => checkRow({ note: '', ...row, line: index + 1 }))
+}
+
+export function rowsToData(rows: DecisionRow[]): DecisionRowData[] {
+  return rows.map(({ line: _line, note, ...row }) => (note ? { ...row, note } : row))
 }
 
 export function readDecisionTable(path: string): DecisionRow[] {

@@ -17,10 +17,14 @@ export interface PolicyError {
 
 const SCALAR_OPERATORS = new Set(['equals', 'not', 'in', 'notIn', 'lt', 'lte', 'gt', 'gte', 'contains', 'startsWith', 'endsWith', 'mode'])
 const STRING_ONLY_OPERATORS = new Set(['contains', 'startsWith', 'endsWith', 'mode'])
+const TEXT_MATCH_OPERATORS = new Set(['contains', 'startsWith', 'endsWith'])
+const INT32 = 2 ** 31
 const ORDERED_TYPES = new Set<ScalarType>(['Int', 'Float', 'BigInt', 'Decimal', 'DateTime', 'String'])
 const TO_ONE_OPERATORS = new Set(['is', 'isNot'])
 const TO_MANY_OPERATORS = new Set(['some', 'every', 'none'])
 const LOGICAL = new Set(['AND', 'OR', 'NOT'])
+/** Full date-time with a zone, the only form both Prisma and the in-memory check read the same. */
+export const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
 
 export function validatePolicy(policy: PolicyDocument, model: DataModel = dataModel()): PolicyError[] {
   const errors: PolicyError[] = []
@@ -65,6 +69,11 @@ function validateRule(rule: RawPolicyRule, model: DataModel, report: Report): vo
   if (onAll && (rule.conditions || rule.fields)) {
     report(rule.conditions ? 'conditions' : 'fields', 'rules on subject "all" cannot have conditions or fields: they would not translate to every table')
   }
+  if (rule.fields && list(rule.action).some((action) => action !== 'create' && action !== 'update')) {
+    // Responses, search and ordering are not filtered per field, so a field rule on reading
+    // (or on manage, which includes reading) would promise more than it enforces.
+    report('fields', 'fields can only restrict create and update rules')
+  }
   for (const field of list(rule.fields)) {
     for (const info of models) {
       if (field.includes('*')) continue
@@ -80,6 +89,11 @@ function validateRule(rule: RawPolicyRule, model: DataModel, report: Report): vo
 function checkWhere(where: unknown, info: ModelInfo, model: DataModel, path: string, mark: Report): void {
   if (!isPlainObject(where)) {
     mark(path, `expected an object of field conditions on ${info.name}`)
+    return
+  }
+  if (Object.keys(where).length === 0) {
+    // Prisma reads {} as "every row" while CASL's in-memory check may read it otherwise.
+    mark(path, 'an empty condition is ambiguous: leave conditions out to match every row')
     return
   }
   for (const [key, value] of Object.entries(where)) {
@@ -113,8 +127,16 @@ function checkWhere(where: unknown, info: ModelInfo, model: DataModel, path: str
     if (isPlainObject(value)) {
       const operators = Object.entries(value)
       if (operators.length === 0) mark(at, 'empty condition')
+      if ('mode' in value && !operators.some(([op]) => TEXT_MATCH_OPERATORS.has(op))) {
+        mark(`${at}/mode`, 'mode only applies with contains, startsWith or endsWith')
+      }
       for (const [op, operand] of operators) {
         const opAt = `${at}/${op}`
+        if (TEXT_MATCH_OPERATORS.has(op) && typeof operand === 'string' && operand.includes('${')) {
+          // LIKE would read _ and % inside a username as wildcards while CASL would not.
+          mark(opAt, `placeholders cannot be used with "${op}"; use equals`)
+          continue
+        }
         if (!SCALAR_OPERATORS.has(op)) {
           mark(opAt, `unknown operator "${op}" (known: ${[...SCALAR_OPERATORS].join(', ')})`)
           continue
@@ -160,7 +182,9 @@ function checkValue(value: unknown, type: ScalarType, path: string, report: Repo
   const ok =
     value === null
       ? false
-      : type === 'Int' || type === 'BigInt'
+      : type === 'Int'
+        ? Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32
+        : type === 'BigInt'
         ? Number.isInteger(value)
         : type === 'Float' || type === 'Decimal'
           ? typeof value === 'number' && Number.isFinite(value)
@@ -169,7 +193,7 @@ function checkValue(value: unknown, type: ScalarType, path: string, report: Repo
             : type === 'String'
               ? typeof value === 'string'
               : type === 'DateTime'
-                ? typeof value === 'string' && !Number.isNaN(Date.parse(value))
+                ? typeof value === 'string' && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))
                 : false
   if (!ok) report(path, `${JSON.stringify(value)} is not a valid ${type}`)
 }

@@ -15,6 +15,11 @@ export const ProblemSchema = Type.Object(
   { description: 'RFC 9457 problem details' },
 )
 
+/** Text PostgreSQL can store: anything but the NUL character. */
+export function Text(options: { minLength?: number; maxLength: number; description?: string }) {
+  return Type.String({ ...options, pattern: '^[^\\u0000]*$' })
+}
+
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
 export type IdParams = Static<typeof IdParams>
 
@@ -29,7 +34,7 @@ export function listQuery<F extends string>(fields: readonly F[], extra: Record<
     {
       limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 }),
       offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
-      search: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      search: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
       ordering: Type.String({ enum: ordering, default: 'id', description: `One of ${ordering.join(', ')}` }),
       ...extra,
     },

@@ -43,6 +43,14 @@ t.test('each kind of invalid rule is rejected with the rule and the problem name
     ['text operator on a number', { id: 'r', action: 'read', subject: 'Project', conditions: { ownerId: { contains: '1' } } }, /applies to text fields/],
     ['conditions on all', { id: 'r', action: 'read', subject: 'all', conditions: { id: 1 } }, /subject "all" cannot have conditions/],
     ['empty OR', { id: 'r', action: 'read', subject: 'Project', conditions: { OR: [] } }, /OR needs at least one condition/],
+    ['empty NOT (every row in SQL)', { id: 'r', action: 'read', subject: 'Project', conditions: { NOT: {} } }, /empty condition is ambiguous/],
+    ['empty conditions', { id: 'r', action: 'read', subject: 'Project', conditions: {} }, /empty condition is ambiguous/],
+    ['mode without a text match', { id: 'r', action: 'read', subject: 'Project', conditions: { name: { equals: 'A', mode: 'insensitive' } } }, /mode only applies with contains/],
+    ['placeholder in a LIKE operand', { id: 'r', action: 'read', subject: 'Project', conditions: { name: { startsWith: '${user.username}' } } }, /placeholders cannot be used with "startsWith"/],
+    ['fields on read', { id: 'r', action: 'read', subject: 'Project', fields: ['name'] }, /fields can only restrict create and update/],
+    ['fields on manage', { id: 'r', action: 'manage', subject: 'Project', fields: ['name'] }, /fields can only restrict create and update/],
+    ['integer out of range', { id: 'r', action: 'read', subject: 'Project', conditions: { ownerId: 2 ** 31 } }, /is not a valid Int/],
+    ['date without time', { id: 'r', action: 'read', subject: 'Project', conditions: { createdAt: { lt: '2020-01-01' } } }, /is not a valid DateTime/],
     ['in without a list', { id: 'r', action: 'read', subject: 'Project', conditions: { id: { in: 3 } } }, /"in" expects a list/],
   ]
   for (const [name, rule, message] of cases) {
@@ -62,6 +70,15 @@ t.test('valid relation, logical and placeholder conditions are accepted', async 
     { id: 'd', action: 'update', subject: 'Project', fields: ['name', 'description'], conditions: { ownerId: '${user.id}' } },
     { id: 'e', action: 'delete', subject: 'Project', inverted: true, conditions: { createdAt: { lt: '2020-01-01T00:00:00Z' } } },
   ]), [])
+})
+
+t.test('a date condition decides the same in memory as in SQL (values become Dates)', async (t) => {
+  const { subject } = await import('@casl/ability')
+  const policy = new CompiledPolicy({ member: [{ id: 'old', action: 'read', subject: 'Project', conditions: { createdAt: { lt: '2020-01-01T00:00:00Z' } } }] }, 1)
+  const ability = policy.abilityFor({ id: 1, username: 'u', role: 'member' })
+  t.ok(ability.can('read', subject('Project', { createdAt: new Date('2019-06-01T00:00:00Z') } as never)))
+  t.notOk(ability.can('read', subject('Project', { createdAt: new Date('2021-06-01T00:00:00Z') } as never)))
+  t.notOk(policy.abilityFor({ id: 1, username: 'u', role: 'constructor' }).can('read', 'Project'), 'a role the policy does not name has no rules')
 })
 
 t.test('the document shape is checked too', async (t) => {

@@ -118,3 +118,12 @@ for (const engine of engines) {
     })
   })
 }
+
+t.test('NUL characters are refused with a 400, not a database error', async (t) => {
+  const api = await startApp(t, 'pglite')
+  const user = await api.user()
+  assertProblem(t, await api.request({ url: '/api/projects?search=%00', as: user }), 400, 'validation-error')
+  assertProblem(t, await api.request({ url: '/api/tasks?search=a%00b', as: user }), 400, 'validation-error')
+  assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: user, payload: { name: 'a\u0000b' } }), 400, 'validation-error')
+  t.equal(await api.app.db.project.count(), 0)
+})

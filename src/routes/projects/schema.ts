@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { listQuery } from '../schemas.ts'
+import { listQuery, Text } from '../schemas.ts'
 
 export const Project = Type.Object({
   id: Type.Integer(),
@@ -11,8 +11,8 @@ export const Project = Type.Object({
 })
 export type Project = Static<typeof Project>
 
-const name = Type.String({ minLength: 1, maxLength: 100 })
-const description = Type.String({ maxLength: 10_000 })
+const name = Text({ minLength: 1, maxLength: 100 })
+const description = Text({ maxLength: 10_000 })
 
 // The owner is never part of a body: it is the caller (mass assignment is a 400).
 export const ProjectCreate = Type.Object({ name, description: Type.Optional(description) }, { additionalProperties: false })

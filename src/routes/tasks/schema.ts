@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import type { Prisma } from '../../generated/prisma/client.ts'
-import { listQuery, searchAny, type ListQuery } from '../schemas.ts'
+import { listQuery, searchAny, Text, type ListQuery } from '../schemas.ts'
 
 export const Task = Type.Object({
   id: Type.Integer(),
@@ -13,8 +13,8 @@ export const Task = Type.Object({
 export type Task = Static<typeof Task>
 
 const projectId = Type.Integer({ minimum: 1, maximum: 2147483647 })
-const title = Type.String({ minLength: 1, maxLength: 100 })
-const description = Type.String({ maxLength: 10_000 })
+const title = Text({ minLength: 1, maxLength: 100 })
+const description = Text({ maxLength: 10_000 })
 
 export const TaskCreate = Type.Object(
   { projectId, title, description: Type.Optional(description), completed: Type.Optional(Type.Boolean()) },
