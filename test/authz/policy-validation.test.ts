@@ -31,7 +31,7 @@ t.test('each kind of invalid rule is rejected with the rule and the problem name
   const cases: Array<[string, object, RegExp, string?]> = [
     ['unknown action', { id: 'r', action: 'approve', subject: 'Project' }, /unknown action "approve"/],
     ['unknown subject', { id: 'r', action: 'read', subject: 'Invoice' }, /unknown subject "Invoice"/],
-    ['unknown field', { id: 'r', action: 'read', subject: 'Project', fields: ['secret'] }, /unknown field "secret" on Project/],
+    ['unknown field', { id: 'r', action: 'update', subject: 'Project', fields: ['secret'] }, /unknown field "secret" on Project/],
     ['unknown condition field', { id: 'r', action: 'read', subject: 'Project', conditions: { owner_id: 1 } }, /unknown field "owner_id" on Project/],
     ['unknown operator', { id: 'r', action: 'read', subject: 'Project', conditions: { name: { regex: '^a' } } }, /unknown operator "regex"/],
     ['mongo operator', { id: 'r', action: 'read', subject: 'Project', conditions: { ownerId: { $eq: 1 } } }, /unknown operator "\$eq"/],
