@@ -16,6 +16,9 @@ import me from './routes/me/index.ts'
 import projects from './routes/projects/index.ts'
 import tasks from './routes/tasks/index.ts'
 import users from './routes/admin/users.ts'
+import policies from './routes/admin/policies.ts'
+import audit from './routes/admin/audit.ts'
+import authzRoutes from './routes/authz/index.ts'
 
 export interface BuildOptions {
   /** An open database driver (tests share one); otherwise opened from `config`. */
@@ -58,6 +61,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       await api.register(projects, { prefix: '/projects' })
       await api.register(tasks, { prefix: '/tasks' })
       await api.register(users, { prefix: '/admin/users' })
+      await api.register(policies, { prefix: '/admin/policies' })
+      await api.register(audit, { prefix: '/admin/audit' })
+      await api.register(authzRoutes, { prefix: '/authz' })
     },
     { prefix: '/api' },
   )

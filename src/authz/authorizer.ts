@@ -14,8 +14,18 @@ type Delegate = {
   findUnique(args: { where: { id: number }; include?: object; select?: object }): Promise<Row | null>
 }
 
+/** What was asked when the answer was no, for the audit log. */
+export interface DenialContext {
+  action: string
+  subject: string
+  objectId?: number
+}
+
 export class DeniedError extends HttpProblem {
-  constructor(readonly decision: Extract<Decision, { allowed: false }>) {
+  constructor(
+    readonly decision: Extract<Decision, { allowed: false }>,
+    readonly context: DenialContext,
+  ) {
     const slug = decision.status === 404 ? 'not-found' : decision.status === 400 ? 'invalid-reference' : 'forbidden'
     super(decision.status, slug, decision.detail, {
       ...(decision.status === 403 ? { ruleId: decision.ruleId } : {}),
@@ -24,8 +34,8 @@ export class DeniedError extends HttpProblem {
   }
 }
 
-function enforce(decision: Decision): void {
-  if (!decision.allowed) throw new DeniedError(decision)
+function enforce(decision: Decision, context: DenialContext): void {
+  if (!decision.allowed) throw new DeniedError(decision, context)
 }
 
 function delegate(db: Db, subject: string): Delegate {
@@ -43,16 +53,21 @@ export class Authorizer {
     return this.policy.version
   }
 
+  /** Function level: 403 unless some rule could allow `action` on `subject`. */
+  assertAccess(action: string, subject: string): void {
+    enforce(decideAccess(this.ability, action, subject), { action, subject })
+  }
+
   /** The Prisma `where` of every row the caller may `action` (403 when no rule could ever allow it). */
   where<W = Row>(action: string, subject: string): W {
-    enforce(decideAccess(this.ability, action, subject))
+    enforce(decideAccess(this.ability, action, subject), { action, subject })
     return this.policy.filterFor(this.ability, action, subject) as W
   }
 
   /** Loads one object and checks `action` on it: 404 when missing or unreadable, 403 when readable but not allowed. */
   async findOne<T = Row>(db: Db, subject: string, id: number, action: string, include?: Record<string, unknown>): Promise<T> {
     const row = await this.load(db, subject, id, include)
-    enforce(decideOn(this.ability, action, subject, row))
+    enforce(decideOn(this.ability, action, subject, row), { action, subject, objectId: id })
     return row as T
   }
 
@@ -62,11 +77,11 @@ export class Authorizer {
    */
   async findForUpdate<T = Row>(db: Db, subject: string, id: number, changes: Row, include?: Record<string, unknown>): Promise<T> {
     const row = await this.load(db, subject, id, include)
-    enforce(decideOn(this.ability, 'update', subject, row, Object.keys(changes)))
+    enforce(decideOn(this.ability, 'update', subject, row, Object.keys(changes)), { action: 'update', subject, objectId: id })
     const moved = Object.fromEntries(Object.entries(changes).filter(([key, value]) => isForeignKey(subject, key) && value !== row![key]))
     if (Object.keys(moved).length) {
       const parent = await this.loadParent(db, subject, moved)
-      if (parent) enforce(decideMove(this.ability, subject, { ...row, ...changes }, parent))
+      if (parent) enforce(decideMove(this.ability, subject, { ...row, ...changes }, parent), { action: 'update', subject, objectId: id })
     }
     return row as T
   }
@@ -78,7 +93,7 @@ export class Authorizer {
    */
   async authorizeCreate(db: Db, subject: string, data: Row, clientFields: string[] = Object.keys(data)): Promise<void> {
     const parent = await this.loadParent(db, subject, data)
-    enforce(decideCreate(this.ability, subject, data, parent, clientFields))
+    enforce(decideCreate(this.ability, subject, data, parent, clientFields), { action: 'create', subject })
   }
 
   private load(db: Db, subject: string, id: number, extra?: Record<string, unknown>): Promise<Row | null> {

@@ -58,6 +58,11 @@ export class CompiledPolicy {
     }
   }
 
+  /** Whether the role's rules name the user (so each user gets an ability of their own). */
+  isPersonal(role: string): boolean {
+    return this.personalRoles.has(role)
+  }
+
   /** The rules of `user.role` with its placeholders filled in; an unknown role has none. */
   rulesFor(user: PolicyUser): RawPolicyRule[] {
     const rules = Object.hasOwn(this.document, user.role) ? this.document[user.role]! : []

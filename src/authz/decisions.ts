@@ -7,7 +7,15 @@ import type { AppAbility } from './compile.ts'
 
 export type Decision =
   | { allowed: true; ruleId: string | null }
-  | { allowed: false; status: 400 | 403 | 404; detail: string; ruleId: string | null; field?: string }
+  | {
+      allowed: false
+      status: 400 | 403 | 404
+      detail: string
+      ruleId: string | null
+      field?: string
+      /** A 404 for an object that exists but may not be read: worth auditing, never told. */
+      hidden?: boolean
+    }
 
 type Row = Record<string, unknown>
 
@@ -30,8 +38,8 @@ function plural(subject: string): string {
   return `${noun(subject)}s`
 }
 
-function notFound(subject: string): Decision {
-  return { allowed: false, status: 404, detail: `${subject} not found.`, ruleId: null }
+function notFound(subject: string, hidden = false): Decision {
+  return { allowed: false, status: 404, detail: `${subject} not found.`, ruleId: null, ...(hidden ? { hidden } : {}) }
 }
 
 function forbidden(ability: AppAbility, action: string, object: unknown, detail: string, field?: string): Decision {
@@ -51,7 +59,7 @@ export function decideOn(ability: AppAbility, action: string, subject: string, r
   if (!access.allowed) return access
   if (!row) return notFound(subject)
   const object = tag(subject, row)
-  if (!ability.can('read', object)) return notFound(subject)
+  if (!ability.can('read', object)) return notFound(subject, true)
   if (action === 'read') return allow(ability, action, object)
   if (!ability.can(action, object)) return forbidden(ability, action, object, `You cannot ${action} this ${noun(subject)}.`)
   for (const field of fields) {
@@ -109,4 +117,15 @@ export function decideMove(
 
 function parentMissing(parent: ParentRef): Decision {
   return { allowed: false, status: 400, detail: `${parent.field}: no ${noun(parent.subject)} with this id exists.`, ruleId: null, field: parent.field }
+}
+
+/** Why `action` on `row` is allowed or denied, naming the deciding rule. */
+export function explain(ability: AppAbility, action: string, subject: string, row: Row): { allowed: boolean; ruleId: string | null; reason: string } {
+  const object = tag(subject, row)
+  const allowed = ability.can(action, object)
+  const rule = ability.relevantRuleFor(action, object as never)
+  const ruleId = (rule?.origin as { id?: string } | undefined)?.id ?? null
+  if (!rule) return { allowed, ruleId: null, reason: `No rule allows ${action} on this ${noun(subject)}: denied by default.` }
+  const reason = rule.reason ?? (allowed ? `Allowed by rule "${ruleId}".` : `Denied by rule "${ruleId}".`)
+  return { allowed, ruleId, reason }
 }

@@ -10,13 +10,15 @@ export const RoleName = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,49}$' })
 export const PolicyRuleSchema = Type.Object({ role: RoleName, ...RawRuleSchema.properties }, { additionalProperties: false })
 export type PolicyRule = Static<typeof PolicyRuleSchema>
 
+const oneOf = <const T extends string>(values: readonly T[]) => Type.Enum([...values])
+
 export const DecisionRowSchema = Type.Object(
   {
     role: RoleName,
-    action: Type.String({ enum: [...TABLE_ACTIONS] }),
-    subject: Type.String({ enum: [...TABLE_SUBJECTS] }),
-    resource: Type.String({ enum: [...TABLE_RESOURCES] }),
-    expect: Type.String({ enum: ['allow', 'deny'] }),
+    action: oneOf(TABLE_ACTIONS),
+    subject: oneOf(TABLE_SUBJECTS),
+    resource: oneOf(TABLE_RESOURCES),
+    expect: oneOf(['allow', 'deny'] as const),
     status: Type.Integer({ minimum: 100, maximum: 599 }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },

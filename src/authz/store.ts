@@ -1,15 +1,168 @@
+import pg from 'pg'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import { CompiledPolicy } from './compile.ts'
-import type { PolicyDocument } from './policy.ts'
+import { rowsFromData, type DecisionRow, type DecisionRowData } from './decision-table.ts'
+import { toDocument, type PolicyRule, type PolicySet } from './policy-set.ts'
 
-/** Holds the active policy version; a request takes one snapshot and keeps it to the end. */
+// The versions of the policy live in the database; the newest is active. Every instance keeps a
+// compiled copy of it and swaps it atomically when a newer version appears: at once on the
+// instance that activated it, within a second elsewhere (PostgreSQL LISTEN/NOTIFY), and by a
+// periodic version check should a notification be missed.
+
+export const POLICY_CHANNEL = 'policy_changed'
+
+export interface ActivePolicy {
+  version: number
+  policy: CompiledPolicy
+  rules: PolicyRule[]
+  table: DecisionRow[]
+}
+
+export interface Author {
+  id: number | null
+  username: string
+}
+
+export class VersionConflictError extends Error {
+  constructor(readonly current: number) {
+    super(`the active policy version is ${current}`)
+  }
+}
+
+type Db = PrismaClient | Prisma.TransactionClient
+
+function compileVersion(row: { version: number; rules: unknown; table: unknown }): ActivePolicy {
+  const rules = row.rules as PolicyRule[]
+  return {
+    version: row.version,
+    policy: new CompiledPolicy(toDocument(rules), row.version),
+    rules,
+    table: rowsFromData(row.table as DecisionRowData[]),
+  }
+}
+
 export class PolicyStore {
-  private active: CompiledPolicy
+  private active: ActivePolicy
+  private listener?: pg.Client
+  private poller?: NodeJS.Timeout
+  private closed = false
 
-  constructor(document: PolicyDocument, version = 1) {
-    this.active = new CompiledPolicy(document, version)
+  private constructor(
+    private readonly db: PrismaClient,
+    active: ActivePolicy,
+    private readonly log?: FastifyBaseLogger,
+  ) {
+    this.active = active
+  }
+
+  /** Loads the active version; on a database without one, `seed` becomes version 1. */
+  static async open(db: PrismaClient, seed: () => PolicySet, log?: FastifyBaseLogger): Promise<PolicyStore> {
+    let newest = await db.policyVersion.findFirst({ orderBy: { version: 'desc' } })
+    if (!newest) {
+      const initial = seed()
+      // Validate before writing, so an invalid seed never becomes a version.
+      compileVersion({ version: 1, ...initial })
+      try {
+        newest = await db.policyVersion.create({
+          data: { version: 1, rules: initial.rules as object[], table: initial.table as object[], author: 'system', message: 'Initial version, imported from policies/' },
+        })
+      } catch (error) {
+        // Another instance seeded first.
+        if ((error as { code?: string }).code !== 'P2002') throw error
+        newest = (await db.policyVersion.findFirst({ orderBy: { version: 'desc' } }))!
+      }
+    }
+    return new PolicyStore(db, compileVersion(newest), log)
+  }
+
+  /** The active version; a request reads it once and keeps that object to the end. */
+  get snapshot(): ActivePolicy {
+    return this.active
   }
 
   get current(): CompiledPolicy {
-    return this.active
+    return this.active.policy
+  }
+
+  /**
+   * Writes `next` as version `basedOn + 1` and makes it active. Two admins who start from the
+   * same version cannot both succeed: the version number is the primary key.
+   */
+  async activate(next: PolicySet, basedOn: number, author: Author, message: string, audit: (tx: Db, version: number) => Promise<void>): Promise<ActivePolicy> {
+    const compiled = compileVersion({ version: basedOn + 1, ...next })
+    try {
+      await this.db.$transaction(async (tx) => {
+        const newest = await tx.policyVersion.findFirst({ orderBy: { version: 'desc' }, select: { version: true } })
+        if (newest?.version !== basedOn) throw new VersionConflictError(newest?.version ?? 0)
+        await tx.policyVersion.create({
+          data: { version: basedOn + 1, rules: next.rules as object[], table: next.table as object[], author: author.username, authorId: author.id, message },
+        })
+        await audit(tx, basedOn + 1)
+        // Delivered to every listening instance when this transaction commits.
+        await tx.$executeRaw`SELECT pg_notify(${POLICY_CHANNEL}, ${String(basedOn + 1)})`
+      })
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2002') throw new VersionConflictError(await this.newestVersion())
+      throw error
+    }
+    this.swap(compiled)
+    return compiled
+  }
+
+  async newestVersion(): Promise<number> {
+    const newest = await this.db.policyVersion.findFirst({ orderBy: { version: 'desc' }, select: { version: true } })
+    return newest?.version ?? 0
+  }
+
+  /** Loads and activates the newest version if it is newer than the one held. */
+  async refresh(): Promise<boolean> {
+    const newest = await this.db.policyVersion.findFirst({ where: { version: { gt: this.active.version } }, orderBy: { version: 'desc' } })
+    if (!newest) return false
+    this.swap(compileVersion(newest))
+    return true
+  }
+
+  private swap(next: ActivePolicy): void {
+    // Never go back: a late notification or a slow refresh must not undo a newer activation.
+    if (next.version <= this.active.version) return
+    this.active = next
+    this.log?.info({ policyVersion: next.version }, 'policy version activated')
+  }
+
+  /** Follow activations made by other instances on the same PostgreSQL. */
+  async follow(connectionString: string, pollMs = 5000): Promise<void> {
+    const poll = () => this.refresh().catch((error) => this.log?.warn({ err: error }, 'policy version check failed'))
+    this.poller = setInterval(poll, pollMs)
+    this.poller.unref()
+    await this.connectListener(connectionString, poll)
+  }
+
+  private async connectListener(connectionString: string, onNotify: () => void): Promise<void> {
+    if (this.closed) return
+    const client = new pg.Client({ connectionString })
+    client.on('notification', onNotify)
+    client.on('error', (error) => {
+      this.log?.warn({ err: error }, 'policy listener lost its connection; retrying')
+      this.listener = undefined
+      client.end().catch(() => {})
+      setTimeout(() => this.connectListener(connectionString, onNotify).catch(() => {}), 1000).unref()
+    })
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${POLICY_CHANNEL}`)
+      this.listener = client
+      onNotify() // catch up on anything activated while not listening
+    } catch (error) {
+      this.log?.warn({ err: error }, 'policy listener could not connect; retrying')
+      await client.end().catch(() => {})
+      setTimeout(() => this.connectListener(connectionString, onNotify).catch(() => {}), 1000).unref()
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.poller) clearInterval(this.poller)
+    await this.listener?.end().catch(() => {})
   }
 }

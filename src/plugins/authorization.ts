@@ -1,15 +1,18 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { Authorizer } from '../authz/authorizer.ts'
-import { readPolicyDir } from '../authz/policy.ts'
+import { Authorizer, DeniedError } from '../authz/authorizer.ts'
+import { readDecisionTable, rowsToData } from '../authz/decision-table.ts'
+import { DECISION_TABLE_FILE, readPolicyDir } from '../authz/policy.ts'
+import { toRules } from '../authz/policy-set.ts'
 import { PolicyStore } from '../authz/store.ts'
+import { join } from 'node:path'
 
 declare module 'fastify' {
   interface FastifyInstance {
     policies: PolicyStore
   }
   interface FastifyRequest {
-    /** The caller's authorizer, built on first use from the active policy version. */
+    /** The caller's authorizer, built on first use from the policy version active at that moment. */
     readonly authz: Authorizer
   }
 }
@@ -17,20 +20,57 @@ declare module 'fastify' {
 const authorizers = new WeakMap<FastifyRequest, Authorizer>()
 
 async function authorization(fastify: FastifyInstance) {
-  // Invalid rules stop the server here: fail closed, never serve a partially understood policy.
-  fastify.decorate('policies', new PolicyStore(readPolicyDir(fastify.config.policiesDir)))
+  const { policiesDir, databaseUrl } = fastify.config
+  // The files in policies/ are version 1 of a new database. An invalid policy stops the server
+  // here: fail closed, never serve a partially understood policy.
+  const store = await PolicyStore.open(
+    fastify.db,
+    () => ({ rules: toRules(readPolicyDir(policiesDir)), table: rowsToData(readDecisionTable(join(policiesDir, DECISION_TABLE_FILE))) }),
+    fastify.log,
+  )
+  if (databaseUrl) await store.follow(databaseUrl)
+  fastify.decorate('policies', store)
+  fastify.addHook('onClose', () => store.close())
 
   fastify.decorateRequest('authz', {
     getter(this: FastifyRequest) {
       let authorizer = authorizers.get(this)
       if (!authorizer) {
-        const policy = fastify.policies.current
+        // One snapshot per request: it is evaluated against exactly one version.
+        const policy = store.current
         authorizer = new Authorizer(policy.abilityFor(this.account), policy, this.account)
         authorizers.set(this, authorizer)
       }
       return authorizer
     },
   })
+
+  // Every refusal, and every probe of an object the caller may not see, is recorded.
+  fastify.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof DeniedError) || !request.account) return
+    const { decision, context } = error
+    if (decision.status === 404 && !decision.hidden) return
+    if (decision.status === 400) return
+    try {
+      await fastify.db.auditEvent.create({
+        data: {
+          kind: 'request.denied',
+          userId: request.account.id,
+          username: request.account.username,
+          action: context.action,
+          subject: context.subject,
+          objectId: context.objectId,
+          ruleId: decision.ruleId,
+          policyVersion: request.authz.policyVersion,
+          requestId: request.id,
+          status: decision.status,
+          detail: { method: request.method, url: request.url, reason: decision.detail },
+        },
+      })
+    } catch (auditError) {
+      request.log.error({ err: auditError }, 'could not write the audit record of a denied request')
+    }
+  })
 }
 
-export default fp(authorization, { name: 'authorization', dependencies: ['config', 'auth'] })
+export default fp(authorization, { name: 'authorization', dependencies: ['config', 'database', 'auth'] })

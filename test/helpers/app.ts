@@ -37,12 +37,13 @@ export async function startApp(t: Test, engine: Engine, overrides: Partial<AppCo
     databaseUrl: database.url,
     ...overrides,
   }
-  const app = await buildApp(config, { driver: database.driver, logger: false })
-  await app.ready()
+  let app: FastifyInstance | undefined
   t.teardown(async () => {
-    await app.close()
+    await app?.close()
     await database.drop()
   })
+  app = await buildApp(config, { driver: database.driver, logger: false })
+  await app.ready()
   return {
     app,
     database,

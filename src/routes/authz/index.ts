@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { Authorizer } from '../../authz/authorizer.ts'
+import { explain } from '../../authz/decisions.ts'
+import { ACTIONS } from '../../authz/policy.ts'
+import { protectedErrors } from '../schemas.ts'
+
+const ExplainBody = Type.Object(
+  {
+    action: Type.Enum([...ACTIONS.filter((a) => a !== 'manage')]),
+    subject: Type.Enum(['Project', 'Task', 'User']),
+    id: Type.Integer({ minimum: 1, maximum: 2147483647 }),
+    userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Ask about another user (needs read access to that user)' })),
+  },
+  { additionalProperties: false },
+)
+
+const Explanation = Type.Object({
+  allowed: Type.Boolean(),
+  ruleId: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.String(),
+  policyVersion: Type.Integer(),
+})
+
+// Why is this allowed or denied? Anyone may ask about themselves; asking about another user
+// needs the right to read that user (admins, in policies/). An object the asker may not read is
+// answered like a missing one, so explain leaks nothing.
+const authz: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { db } = fastify
+
+  fastify.post('/explain', {
+    schema: { tags: ['policy'], summary: 'Which rule decides an action on an object', body: ExplainBody, response: { 200: Explanation, ...protectedErrors } },
+    handler: async (request) => {
+      const { action, subject, id, userId } = request.body
+      const asker = request.authz
+      let target = asker
+      if (userId !== undefined && userId !== request.account.id) {
+        const user = await asker.findOne<{ id: number; username: string; role: string }>(db, 'User', userId, 'read')
+        target = new Authorizer(asker.policy.abilityFor(user), asker.policy, user)
+      }
+      // The asker must be able to see the object (with what the rules read); the question is
+      // then answered for the target, against the same policy version.
+      const row = await asker.findOne(db, subject, id, 'read')
+      return { ...explain(target.ability, action, subject, row), policyVersion: asker.policyVersion }
+    },
+  })
+}
+
+export default authz
