@@ -42,7 +42,7 @@ export class CompiledPolicy {
   constructor(
     document: PolicyDocument,
     readonly version: number,
-    model: DataModel = dataModel(),
+    private readonly model: DataModel = dataModel(),
   ) {
     const errors = validatePolicy(document, model)
     if (errors.length) throw new PolicyValidationError(errors)
@@ -97,7 +97,10 @@ export class CompiledPolicy {
     if (!byKey) this.filters.set(ability, (byKey = new Map()))
     const key = `${action}\u0000${subject}`
     let filter = byKey.get(key)
-    if (!filter) byKey.set(key, (filter = accessibleBy(ability, action).ofType(subject as never) as Record<string, unknown>))
+    if (!filter) {
+      const where = accessibleBy(ability, action).ofType(subject as never) as Record<string, unknown>
+      byKey.set(key, (filter = explicitFilter(where, this.model.get(subject)!.primaryKey)))
+    }
     return filter
   }
 
@@ -183,4 +186,27 @@ function withDates(document: PolicyDocument, model: DataModel): PolicyDocument {
       }),
     ]),
   )
+}
+
+/**
+ * accessibleBy answers "nothing" with `{ OR: [] }` and "everything" with `{}`. Prisma reads both
+ * correctly only at the top of a query: nested in AND it drops `OR: []` (so "nothing" becomes
+ * "everything"), and `NOT: {}` matches every row. Lists combine the policy's filter with search
+ * and filters, and the impact report negates it, so both become explicit conditions on the key.
+ */
+export function explicitFilter(where: Record<string, unknown>, key: string): Record<string, unknown> {
+  const nothing = { [key]: { in: [] } }
+  const everything = { NOT: nothing }
+  const visit = (node: unknown): unknown => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return node
+    const entries = Object.entries(node)
+    if (entries.length === 0) return everything
+    if (entries.length === 1 && Array.isArray((node as { OR?: unknown }).OR) && (node as { OR: unknown[] }).OR.length === 0) return nothing
+    const out: Record<string, unknown> = {}
+    for (const [name, value] of entries) {
+      out[name] = name === 'AND' || name === 'OR' || name === 'NOT' ? (Array.isArray(value) ? value.map(visit) : visit(value)) : value
+    }
+    return out
+  }
+  return visit(where) as Record<string, unknown>
 }

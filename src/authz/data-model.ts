@@ -27,6 +27,8 @@ export type ModelField = ScalarField | RelationField
 
 export interface ModelInfo {
   name: string
+  /** The primary key field (`id`, or the model's first field). */
+  primaryKey: string
   fields: Map<string, ModelField>
 }
 
@@ -62,7 +64,7 @@ export function dataModel(): DataModel {
         byName.set(field.name, { kind: 'scalar', name: field.name, type: field.type as ScalarType })
       }
     }
-    model.set(name, { name, fields: byName })
+    model.set(name, { name, primaryKey: byName.has('id') ? 'id' : fields[0]!.name, fields: byName })
   }
   cached = model
   return model

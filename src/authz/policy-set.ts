@@ -52,6 +52,13 @@ export function diffRules(before: PolicyRule[], after: PolicyRule[]) {
   return {
     added: after.filter((rule) => !old.has(rule.id)).map((rule) => rule.id),
     removed: before.filter((rule) => !next.has(rule.id)).map((rule) => rule.id),
-    changed: after.filter((rule) => old.has(rule.id) && JSON.stringify(old.get(rule.id)) !== JSON.stringify(rule)).map((rule) => rule.id),
+    changed: after.filter((rule) => old.has(rule.id) && canonical(old.get(rule.id)) !== canonical(rule)).map((rule) => rule.id),
   }
+}
+
+/** JSON with keys sorted, so a rule read back from the database (JSONB reorders keys) compares equal. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item,
+  )
 }

@@ -10,9 +10,17 @@ export const ProblemSchema = Type.Object(
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
     ruleId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.Optional(Type.String()), in: Type.Optional(Type.String()), message: Type.String() }))),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { field: Type.Optional(Type.String()), in: Type.Optional(Type.String()), message: Type.String() },
+          { additionalProperties: true },
+        ),
+      ),
+    ),
   },
-  { description: 'RFC 9457 problem details' },
+  // Problem types add their own members (failures, currentVersion, …).
+  { description: 'RFC 9457 problem details', additionalProperties: true },
 )
 
 /** Text PostgreSQL can store: anything but the NUL character. */
@@ -28,14 +36,14 @@ export const NoContent = Type.Null({ description: 'No content' })
 export const MAX_LIMIT = 100
 
 /** limit/offset/search/ordering, with `ordering` restricted to `fields` (and their `-` descending forms). */
-export function listQuery<F extends string>(fields: readonly F[], extra: Record<string, TSchema> = {}) {
+export function listQuery<F extends string>(fields: readonly F[], extra: Record<string, TSchema> = {}, defaultOrdering = 'id') {
   const ordering = fields.flatMap((field) => [field, `-${field}`])
   return Type.Object(
     {
       limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 }),
       offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
       search: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
-      ordering: Type.String({ enum: ordering, default: 'id', description: `One of ${ordering.join(', ')}` }),
+      ordering: Type.String({ enum: ordering, default: defaultOrdering, description: `One of ${ordering.join(', ')}` }),
       ...extra,
     },
     { additionalProperties: false },
@@ -58,12 +66,12 @@ export function page<T extends TSchema>(item: T) {
   })
 }
 
-/** Prisma `orderBy` for an allow-listed `ordering` value; `id` breaks ties so pages are stable. */
-export function orderBy(ordering: string): Array<Record<string, 'asc' | 'desc'>> {
+/** Prisma `orderBy` for an allow-listed `ordering` value; the key breaks ties so pages are stable. */
+export function orderBy(ordering: string, key = 'id'): Array<Record<string, 'asc' | 'desc'>> {
   const descending = ordering.startsWith('-')
   const field = descending ? ordering.slice(1) : ordering
   const order = { [field]: descending ? 'desc' : 'asc' } as Record<string, 'asc' | 'desc'>
-  return field === 'id' ? [order] : [order, { id: 'asc' }]
+  return field === key ? [order] : [order, { [key]: 'asc' }]
 }
 
 /** Case-insensitive `contains` over several text fields; `%`, `_` and `\\` match themselves. */

@@ -1,16 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Prisma } from '../../generated/prisma/client.ts'
-import { listPage, listQuery, page, protectedErrors, Text, type ListQuery } from '../schemas.ts'
+import { listPage, listQuery, orderBy, page, protectedErrors, Text, type ListQuery } from '../schemas.ts'
 
-const AuditQuery = listQuery(['id', 'createdAt'] as const, {
+const AuditQuery = listQuery(
+  ['id', 'createdAt'] as const,
+  {
   kind: Type.Optional(Type.Enum(['policy.activate', 'policy.rollback', 'request.denied'])),
   userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
   subject: Type.Optional(Text({ minLength: 1, maxLength: 60 })),
   ruleId: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
-})
+  },
+  '-id',
+)
 type AuditFilters = ListQuery & { kind?: string; userId?: number; subject?: string; ruleId?: string; from?: string; to?: string }
 
 const AuditEvent = Type.Object({
@@ -48,11 +52,9 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
           },
         ],
       }
-      const ordering = query.ordering === 'id' ? '-id' : query.ordering
-      const direction = ordering.startsWith('-') ? 'desc' : 'asc'
       return listPage(
         db,
-        db.auditEvent.findMany({ where, orderBy: [{ [ordering.replace('-', '')]: direction }, { id: direction }], skip: query.offset, take: query.limit }),
+        db.auditEvent.findMany({ where, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }),
         db.auditEvent.count({ where }),
         query,
         (row) => ({ ...row, createdAt: row.createdAt.toISOString() }),

@@ -19,7 +19,7 @@ export const VersionDetail = Type.Object({ ...VersionSummary.properties, rules: 
 
 export const VersionParams = Type.Object({ v: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
 
-export const VersionListQuery = listQuery(['version', 'createdAt'] as const)
+export const VersionListQuery = listQuery(['version', 'createdAt'] as const, {}, '-version')
 
 export const ProposalBody = Type.Object(
   {

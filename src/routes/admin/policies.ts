@@ -39,10 +39,9 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request) => {
       const query = request.query as ListQuery
       const where = request.authz.where('read', 'PolicyVersion')
-      const ordering = query.ordering === 'id' ? '-version' : query.ordering
       return listPage(
         db,
-        db.policyVersion.findMany({ where, select: versionSelect, orderBy: { [ordering.replace('-', '')]: ordering.startsWith('-') ? 'desc' : 'asc' }, skip: query.offset, take: query.limit }),
+        db.policyVersion.findMany({ where, select: versionSelect, orderBy: orderBy(query.ordering, 'version'), skip: query.offset, take: query.limit }),
         db.policyVersion.count({ where }),
         query,
         toSummary,
