@@ -168,8 +168,17 @@ export async function impactOf(db: PrismaClient, before: CompiledPolicy, after: 
 // ---------------------------------------------------------------------------------------------
 // Safety and activation
 
-/** Why activating `policy` would lock everyone out of policy or user management, if it would. */
-export async function lockoutReason(db: PrismaClient | Prisma.TransactionClient, policy: CompiledPolicy): Promise<string | null> {
+/**
+ * Why activating `policy` would lock everyone out of policy or user management, if it would.
+ * A database where nobody can already (no admin yet) is not locked by the change.
+ */
+export async function lockoutReason(db: PrismaClient | Prisma.TransactionClient, policy: CompiledPolicy, active?: CompiledPolicy): Promise<string | null> {
+  const reason = await managementGap(db, policy)
+  if (reason && active && (await managementGap(db, active))) return null
+  return reason
+}
+
+async function managementGap(db: PrismaClient | Prisma.TransactionClient, policy: CompiledPolicy): Promise<string | null> {
   for (const [what, action, subject] of [
     ['manage policies', 'create', 'PolicyVersion'],
     ['manage users', 'update', 'User'],
@@ -208,7 +217,7 @@ export async function activateProposal(db: PrismaClient, store: PolicyStore, pro
       failures: tableReport(failing).rows,
     })
   }
-  const lockout = await lockoutReason(db, checked.compiled!)
+  const lockout = await lockoutReason(db, checked.compiled!, active.policy)
   if (lockout) throw new HttpProblem(422, 'policy-lockout', lockout)
   const next = { rules: proposal.rules, table: proposal.table ?? rowsToData(active.table) }
   const message = proposal.message ?? ''

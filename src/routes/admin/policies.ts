@@ -76,7 +76,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
         table: checked.results ? tableReport(checked.results) : null,
         flips: checked.flips,
         impact: valid ? await impactOf(db, active.policy, checked.compiled!) : null,
-        lockout: valid ? await lockoutReason(db, checked.compiled!) : null,
+        lockout: valid ? await lockoutReason(db, checked.compiled!, active.policy) : null,
         rules: diffRules(active.rules, request.body.rules),
       }
     },
