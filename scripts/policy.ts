@@ -12,7 +12,7 @@ import { diffRules, toRules, type PolicyRule } from '../src/authz/policy-set.ts'
 import { formatPolicyError } from '../src/authz/compile.ts'
 import { PolicyStore } from '../src/authz/store.ts'
 import { loadConfig } from '../src/config.ts'
-import { applyMigrations } from '../src/db/migrations.ts'
+import { migrateIfNeeded } from '../src/db/migrations.ts'
 import { openDriver } from '../src/db/open.ts'
 import { PrismaClient } from '../src/generated/prisma/client.ts'
 import { HttpProblem } from '../src/lib/problem.ts'
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   const driver = await openDriver(config)
   const db = new PrismaClient({ adapter: driver.factory })
   try {
-    await applyMigrations(driver.factory)
+    await migrateIfNeeded(db, driver.factory)
     const store = await PolicyStore.open(db, () => ({
       rules: toRules(readPolicyDir(config.policiesDir)),
       table: rowsToData(readDecisionTable(join(config.policiesDir, DECISION_TABLE_FILE))),

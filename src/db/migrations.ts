@@ -85,6 +85,31 @@ export function readMigrations(dir = migrationsDir): MigrationList {
   }
 }
 
+/**
+ * Names of the migrations in prisma/migrations that the database has not finished applying,
+ * read from Prisma's own table: a cheap check that spares loading the engine on every start.
+ */
+export async function unappliedMigrations(query: (sql: string) => Promise<Array<{ migration_name: string }>>): Promise<string[]> {
+  const names = readMigrations().migrationDirectories.map((dir) => dir.path)
+  let applied: Set<string>
+  try {
+    const rows = await query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+    applied = new Set(rows.map((row) => row.migration_name))
+  } catch {
+    return names // no migrations table yet
+  }
+  return names.filter((name) => !applied.has(name))
+}
+
+/** Applies pending migrations, loading the engine only when Prisma's table says some are pending. */
+export async function migrateIfNeeded(
+  db: { $queryRawUnsafe<T>(sql: string): Promise<T> },
+  factory: SqlMigrationAwareDriverAdapterFactory,
+): Promise<string[]> {
+  const pending = await unappliedMigrations((sql) => db.$queryRawUnsafe(sql))
+  return pending.length ? applyMigrations(factory) : []
+}
+
 /** Applies every migration not yet applied; returns the names it applied. */
 export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
   return withEngine(factory, async (engine) => {

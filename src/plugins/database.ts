@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { PrismaClient } from '../generated/prisma/client.ts'
 import type { DatabaseDriver } from '../db/adapters.ts'
-import { applyMigrations } from '../db/migrations.ts'
+import { migrateIfNeeded } from '../db/migrations.ts'
 import { openDriver } from '../db/open.ts'
 
 declare module 'fastify' {
@@ -22,16 +22,17 @@ export interface DatabaseOptions {
 
 async function database(fastify: FastifyInstance, options: DatabaseOptions) {
   const driver = options.driver ?? (await openDriver(fastify.config))
+  const db = new PrismaClient({ adapter: driver.factory })
   try {
     if (options.migrate !== false) {
-      const applied = await applyMigrations(driver.factory)
+      const applied = await migrateIfNeeded(db, driver.factory)
       if (applied.length) fastify.log.info({ applied }, 'database migrations applied')
     }
   } catch (error) {
+    await db.$disconnect()
     if (!options.driver) await driver.close()
     throw error
   }
-  const db = new PrismaClient({ adapter: driver.factory })
   fastify.decorate('db', db)
   fastify.decorate('databaseKind', driver.kind)
   fastify.addHook('onClose', async () => {
