@@ -42,8 +42,11 @@ function notFound(subject: string, hidden = false): Decision {
   return { allowed: false, status: 404, detail: `${subject} not found.`, ruleId: null, ...(hidden ? { hidden } : {}) }
 }
 
+/** A refusal; a rule that forbids explicitly and says why gives its own reason as the detail. */
 function forbidden(ability: AppAbility, action: string, object: unknown, detail: string, field?: string): Decision {
-  return { allowed: false, status: 403, detail, ruleId: decidingRuleId(ability, action, object, field), field }
+  const rule = ability.relevantRuleFor(action, object as never, field)
+  const ruleId = (rule?.origin as { id?: string } | undefined)?.id ?? null
+  return { allowed: false, status: 403, detail: rule?.inverted && rule.reason ? rule.reason : detail, ruleId, field }
 }
 
 /** Function level: may the caller do `action` on some `subject` at all (any rule, any conditions)? */

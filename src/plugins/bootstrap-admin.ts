@@ -9,10 +9,15 @@ export default fp(
     if (!admin) return
     const existing = await fastify.db.user.findUnique({ where: { username: admin.username }, select: { id: true } })
     if (existing) return
-    await fastify.db.user.create({
-      data: { username: admin.username, passwordHash: await hashPassword(admin.password), role: 'admin' },
-    })
-    fastify.log.info({ username: admin.username }, 'bootstrap admin created')
+    try {
+      await fastify.db.user.create({
+        data: { username: admin.username, passwordHash: await hashPassword(admin.password), role: 'admin' },
+      })
+      fastify.log.info({ username: admin.username }, 'bootstrap admin created')
+    } catch (error) {
+      // Another instance starting at the same time created it first.
+      if ((error as { code?: string }).code !== 'P2002') throw error
+    }
   },
   { name: 'bootstrap-admin', dependencies: ['database'] },
 )

@@ -50,6 +50,7 @@ for (const engine of engines) {
       const res = await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: alice, payload: { completed: false } })
       const body = assertProblem(t, res, 403)
       t.equal(body.ruleId, 'member.tasks.no-reopen')
+      t.equal(body.detail, 'Completed tasks stay completed.', "the rule's reason")
       t.equal((await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: alice, payload: { title: 'renamed' } })).statusCode, 200)
       t.match(await api.app.db.task.findUnique({ where: { id: task.id } }), { completed: true, title: 'renamed' })
     })

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import t from 'tap'
+import { PASSWORD, TEST_SECRET } from '../helpers/app.ts'
+import { createTestDatabase, postgresUrl } from '../helpers/databases.ts'
+
+// Two server processes on one PostgreSQL: a policy activated on one is enforced by the other
+// within a second, without a restart (LISTEN/NOTIFY). Both stop cleanly on SIGTERM.
+
+const root = join(import.meta.dirname, '../..')
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function startServer(databaseUrl: string): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: TEST_SECRET, ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const base = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/ready`)).ok) return { base, child }
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error('server did not become ready')
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code))
+    child.kill('SIGTERM')
+  })
+}
+
+async function call(base: string, method: string, path: string, token?: string, body?: object, headers: Record<string, string> = {}) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  return { status: res.status, headers: res.headers, body: (res.status === 204 ? null : await res.json()) as any }
+}
+
+t.test('an activation on one instance is enforced by the other within a second', { skip: postgresUrl ? false : 'needs TEST_DATABASE_URL' }, async (t) => {
+  const database = await createTestDatabase('postgres')
+  await database.driver.close()
+  t.teardown(() => database.drop())
+  const [a, b] = await Promise.all([startServer(database.url!), startServer(database.url!)])
+  let stopped = false
+  t.teardown(async () => {
+    if (!stopped) await Promise.all([stop(a.child), stop(b.child)])
+  })
+
+  const admin = (await call(a.base, 'POST', '/api/auth/login', undefined, { username: 'root', password: PASSWORD })).body.accessToken
+  await call(b.base, 'POST', '/api/auth/register', undefined, { username: 'member1', password: PASSWORD })
+  const member = (await call(b.base, 'POST', '/api/auth/login', undefined, { username: 'member1', password: PASSWORD })).body.accessToken
+  t.equal((await call(b.base, 'POST', '/api/projects', member, { name: 'before' })).status, 201)
+
+  const current = await call(a.base, 'GET', '/api/admin/policies', admin)
+  const rules = [...current.body.rules, { id: 'member.no-new-projects', role: 'member', action: 'create', subject: 'Project', inverted: true, reason: 'Project creation is frozen.' }]
+  const table = current.body.table.map((row: { role: string; action: string; subject: string }) =>
+    row.role === 'member' && row.action === 'create' && row.subject === 'Project' ? { ...row, expect: 'deny', status: 403 } : row,
+  )
+  const activated = await call(a.base, 'PUT', '/api/admin/policies', admin, { rules, table, message: 'freeze' }, { 'if-match': current.headers.get('etag')! })
+  t.equal(activated.status, 200)
+  const started = performance.now()
+
+  let refused: { status: number; body: { ruleId?: string; detail?: string } } | undefined
+  while (performance.now() - started < 3000) {
+    const res = await call(b.base, 'POST', '/api/projects', member, { name: 'racing' })
+    if (res.status === 403) {
+      refused = res
+      break
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  const elapsed = performance.now() - started
+  t.ok(refused, 'the other instance enforces the new version')
+  t.ok(elapsed < 1000, `within a second (took ${Math.round(elapsed)} ms)`)
+  t.match(refused?.body, { ruleId: 'member.no-new-projects', detail: 'Project creation is frozen.' })
+  t.equal((await call(b.base, 'GET', '/api/me', member)).body.policyVersion, 2)
+
+  stopped = true
+  const codes = await Promise.all([stop(a.child), stop(b.child)])
+  t.same(codes, [0, 0], 'both exit cleanly on SIGTERM')
+})
