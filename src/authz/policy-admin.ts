@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import { HttpProblem } from '../lib/problem.ts'
-import { CompiledPolicy, PolicyValidationError, type AppAbility } from './compile.ts'
+import { CompiledPolicy, PolicyValidationError } from './compile.ts'
 import { DecisionTableError, rowsFromData, rowsToData, runDecisionTable, type DecisionRow, type DecisionRowData, type RowResult } from './decision-table.ts'
 import { diffRules, toDocument, type PolicyRule } from './policy-set.ts'
 import { ROLES } from './roles.ts'
@@ -78,20 +78,26 @@ export function tableReport(results: RowResult[]): TableReport {
 
 const IMPACT_SUBJECTS = ['Project', 'Task'] as const
 const IMPACT_ACTIONS = { visible: 'read', writable: 'update' } as const
-/** Users of a role whose rules name the user are evaluated one by one, up to this many. */
-export const IMPACT_USER_SAMPLE = 50
+/**
+ * Users of a role whose rules name the user are considered one by one, up to this many (lowest
+ * ids first): each costs two counts over the table, so the report stays fast on large data.
+ */
+export const IMPACT_USER_SAMPLE = 10
 const EXAMPLES = 3
 
 export interface Change {
+  /** Rows that become visible (or writable), summed over the considered users. */
   gained: number
+  /** Rows that stop being visible (or writable), summed over the considered users. */
   lost: number
+  /** A few of them, for the first considered user concerned. */
   gainedExamples: number[]
   lostExamples: number[]
 }
 
 export interface RoleImpact {
   role: string
-  /** `role`: rules do not depend on the user, counts are exact; `per-user`: summed over `usersConsidered`. */
+  /** `role`: the rules do not depend on the user, counts hold for everyone with the role. */
   scope: 'role' | 'per-user'
   usersWithRole: number
   usersConsidered: number
@@ -104,27 +110,37 @@ type CountDelegate = {
   findMany(args: { where: object; select: { id: true }; take: number; orderBy: { id: 'asc' } }): Promise<Array<{ id: number }>>
 }
 
-const emptyChange = (): Change => ({ gained: 0, lost: 0, gainedExamples: [], lostExamples: [] })
-
-async function changeFor(db: PrismaClient, subject: string, before: object, after: object): Promise<Change> {
-  if (JSON.stringify(before) === JSON.stringify(after)) return emptyChange()
+async function changeFor(db: PrismaClient, subject: string, pairs: Array<{ before: object; after: object }>): Promise<Change> {
+  const change: Change = { gained: 0, lost: 0, gainedExamples: [], lostExamples: [] }
+  const changed = pairs.filter(({ before, after }) => JSON.stringify(before) !== JSON.stringify(after))
   const delegate = (db as unknown as Record<string, CountDelegate>)[subject.toLowerCase()]!
-  const gainedWhere = { AND: [after, { NOT: before }] }
-  const lostWhere = { AND: [before, { NOT: after }] }
-  const [gained, lost, gainedRows, lostRows] = await Promise.all([
-    delegate.count({ where: gainedWhere }),
-    delegate.count({ where: lostWhere }),
-    delegate.findMany({ where: gainedWhere, select: { id: true }, take: EXAMPLES, orderBy: { id: 'asc' } }),
-    delegate.findMany({ where: lostWhere, select: { id: true }, take: EXAMPLES, orderBy: { id: 'asc' } }),
-  ])
-  return { gained, lost, gainedExamples: gainedRows.map((r) => r.id), lostExamples: lostRows.map((r) => r.id) }
+  // A few users at a time: the pool is shared with live traffic.
+  await eachLimited([...changed.entries()], 4, async ([index, { before, after }]) => {
+    const gainedWhere = { AND: [after, { NOT: before }] }
+    const lostWhere = { AND: [before, { NOT: after }] }
+    const examples = index === 0
+    const [gained, lost, gainedRows, lostRows] = await Promise.all([
+      delegate.count({ where: gainedWhere }),
+      delegate.count({ where: lostWhere }),
+      examples ? delegate.findMany({ where: gainedWhere, select: { id: true }, take: EXAMPLES, orderBy: { id: 'asc' } }) : [],
+      examples ? delegate.findMany({ where: lostWhere, select: { id: true }, take: EXAMPLES, orderBy: { id: 'asc' } }) : [],
+    ])
+    change.gained += gained
+    change.lost += lost
+    if (examples) {
+      change.gainedExamples = gainedRows.map((r) => r.id)
+      change.lostExamples = lostRows.map((r) => r.id)
+    }
+  })
+  return change
 }
 
-function add(into: Change, change: Change): void {
-  into.gained += change.gained
-  into.lost += change.lost
-  into.gainedExamples = [...into.gainedExamples, ...change.gainedExamples].slice(0, EXAMPLES)
-  into.lostExamples = [...into.lostExamples, ...change.lostExamples].slice(0, EXAMPLES)
+async function eachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await run(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
 /**
@@ -132,37 +148,31 @@ function add(into: Change, change: Change): void {
  * read-only, counted in SQL with the two policies' accessibleBy filters (never by loading rows).
  */
 export async function impactOf(db: PrismaClient, before: CompiledPolicy, after: CompiledPolicy): Promise<RoleImpact[]> {
-  const report: RoleImpact[] = []
-  for (const role of ROLES) {
-    const personal = before.isPersonal(role) || after.isPersonal(role)
-    const [usersWithRole, sample] = await Promise.all([
-      db.user.count({ where: { role } }),
-      personal
-        ? db.user.findMany({ where: { role }, select: { id: true, username: true, role: true }, orderBy: { id: 'asc' }, take: IMPACT_USER_SAMPLE })
-        : Promise.resolve([{ id: 0, username: '', role }]),
-    ])
-    const impact: RoleImpact = {
-      role,
-      scope: personal ? 'per-user' : 'role',
-      usersWithRole,
-      usersConsidered: personal ? sample.length : usersWithRole,
-      Project: { visible: emptyChange(), writable: emptyChange() },
-      Task: { visible: emptyChange(), writable: emptyChange() },
-    }
-    await Promise.all(
-      sample.map(async (user) => {
-        const old: AppAbility = before.abilityFor(user)
-        const next: AppAbility = after.abilityFor(user)
-        for (const subject of IMPACT_SUBJECTS) {
-          for (const [kind, action] of Object.entries(IMPACT_ACTIONS) as Array<[keyof typeof IMPACT_ACTIONS, string]>) {
-            add(impact[subject][kind], await changeFor(db, subject, before.filterFor(old, action, subject), after.filterFor(next, action, subject)))
-          }
-        }
-      }),
-    )
-    report.push(impact)
-  }
-  return report
+  return Promise.all(
+    ROLES.map(async (role) => {
+      const personal = before.isPersonal(role) || after.isPersonal(role)
+      const [usersWithRole, users] = await Promise.all([
+        db.user.count({ where: { role } }),
+        personal
+          ? db.user.findMany({ where: { role }, select: { id: true, username: true, role: true }, orderBy: { id: 'asc' }, take: IMPACT_USER_SAMPLE })
+          : Promise.resolve([{ id: 0, username: '', role }]),
+      ])
+      const abilities = users.map((user) => ({ old: before.abilityFor(user), next: after.abilityFor(user) }))
+      const changeOf = (subject: string, action: string) =>
+        changeFor(db, subject, abilities.map(({ old, next }) => ({ before: before.filterFor(old, action, subject), after: after.filterFor(next, action, subject) })))
+      const [pv, pw, tv, tw] = await Promise.all(
+        IMPACT_SUBJECTS.flatMap((subject) => [changeOf(subject, IMPACT_ACTIONS.visible), changeOf(subject, IMPACT_ACTIONS.writable)]),
+      )
+      return {
+        role,
+        scope: personal ? ('per-user' as const) : ('role' as const),
+        usersWithRole,
+        usersConsidered: personal ? users.length : usersWithRole,
+        Project: { visible: pv!, writable: pw! },
+        Task: { visible: tv!, writable: tw! },
+      }
+    }),
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
