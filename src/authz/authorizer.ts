@@ -92,7 +92,8 @@ export class Authorizer {
    * as an owner taken from the token, are the server's.
    */
   async authorizeCreate(db: Db, subject: string, data: Row, clientFields: string[] = Object.keys(data)): Promise<void> {
-    const parent = await this.loadParent(db, subject, data)
+    // A parent named by the server (a project's owner, from the token) exists and needs no lookup.
+    const parent = await this.loadParent(db, subject, Object.fromEntries(clientFields.map((field) => [field, data[field]])))
     enforce(decideCreate(this.ability, subject, data, parent, clientFields), { action: 'create', subject })
   }
 

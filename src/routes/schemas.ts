@@ -90,14 +90,11 @@ export const protectedErrors = {
   404: ProblemSchema,
 }
 
-/** One page of a list: rows and total read in one transaction, so they agree. */
-export async function listPage<T, R>(
-  db: { $transaction<P extends readonly unknown[]>(queries: [...{ [K in keyof P]: PromiseLike<P[K]> }]): Promise<P> },
-  rows: PromiseLike<T[]>,
-  count: PromiseLike<number>,
-  query: ListQuery,
-  toItem: (row: T) => R,
-) {
-  const [found, total] = await db.$transaction([rows, count] as const)
+/**
+ * One page of a list. Rows and total are two statements sent at once; a transaction would add
+ * BEGIN/COMMIT without making them agree (each statement has its own snapshot at READ COMMITTED).
+ */
+export async function listPage<T, R>(rows: PromiseLike<T[]>, count: PromiseLike<number>, query: ListQuery, toItem: (row: T) => R) {
+  const [found, total] = await Promise.all([rows, count])
   return { items: found.map(toItem), total, limit: query.limit, offset: query.offset }
 }

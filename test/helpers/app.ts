@@ -30,7 +30,12 @@ export interface TestApp {
 
 let counter = 0
 
-export async function startApp(t: Test, engine: Engine, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+export async function startApp(
+  t: Test,
+  engine: Engine,
+  overrides: Partial<AppConfig> = {},
+  wrapDriver: (driver: TestDatabase['driver']) => TestDatabase['driver'] = (driver) => driver,
+): Promise<TestApp> {
   const database = await createTestDatabase(engine)
   const config: AppConfig = {
     ...loadConfig({ JWT_SECRET: TEST_SECRET }),
@@ -42,7 +47,7 @@ export async function startApp(t: Test, engine: Engine, overrides: Partial<AppCo
     await app?.close()
     await database.drop()
   })
-  app = await buildApp(config, { driver: database.driver, logger: false })
+  app = await buildApp(config, { driver: wrapDriver(database.driver), logger: false })
   await app.ready()
   return {
     app,

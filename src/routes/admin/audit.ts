@@ -53,7 +53,6 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
         ],
       }
       return listPage(
-        db,
         db.auditEvent.findMany({ where, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }),
         db.auditEvent.count({ where }),
         query,

@@ -40,7 +40,6 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
       const query = request.query as ListQuery
       const where = request.authz.where('read', 'PolicyVersion')
       return listPage(
-        db,
         db.policyVersion.findMany({ where, select: versionSelect, orderBy: orderBy(query.ordering, 'version'), skip: query.offset, take: query.limit }),
         db.policyVersion.count({ where }),
         query,

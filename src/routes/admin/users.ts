@@ -13,7 +13,6 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
       const query = request.query as ListQuery
       const where: Prisma.UserWhereInput = { AND: [request.authz.where('read', 'User'), searchAny(['username'], query.search)] }
       return listPage(
-        db,
         db.user.findMany({ where, select: userSelect, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }),
         db.user.count({ where }),
         query,

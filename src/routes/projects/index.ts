@@ -18,7 +18,6 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
         AND: [request.authz.where('read', 'Project'), searchAny(['name', 'description'], query.search)],
       }
       return listPage(
-        db,
         db.project.findMany({ where, include: projectInclude, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }),
         db.project.count({ where }),
         query,

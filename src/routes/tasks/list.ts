@@ -7,7 +7,6 @@ import { taskListWhere, toTask, type TaskListFilters } from './schema.ts'
 export function listTasks(db: PrismaClient, authz: Authorizer, query: TaskListFilters) {
   const where = taskListWhere(authz.where('read', 'Task'), query)
   return listPage(
-    db,
     db.task.findMany({ where, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }),
     db.task.count({ where }),
     query,
