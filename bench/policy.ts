@@ -6,7 +6,6 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { subject } from '@casl/ability'
 import { accessibleBy, createPrismaAbility } from '@casl/prisma/runtime'
-import pg from 'pg'
 import { CompiledPolicy } from '../src/authz/compile.ts'
 import { readDecisionTable, rowsToData } from '../src/authz/decision-table.ts'
 import { checkProposal, impactOf } from '../src/authz/policy-admin.ts'
@@ -14,11 +13,7 @@ import { DECISION_TABLE_FILE, readPolicyDir, type PolicyDocument } from '../src/
 import { interpolate } from '../src/authz/placeholders.ts'
 import { toRules, type PolicyRule } from '../src/authz/policy-set.ts'
 import { PolicyStore } from '../src/authz/store.ts'
-import { postgresDriver } from '../src/db/adapters.ts'
-import { migrateIfNeeded } from '../src/db/migrations.ts'
-import { PrismaClient } from '../src/generated/prisma/client.ts'
-
-const databaseUrl = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/projects_tasks_bench'
+import { openBenchDatabase, seed } from './seed.ts'
 
 interface Figure {
   name: string
@@ -69,38 +64,9 @@ function requestCosts(shipped: PolicyDocument): void {
   }
 }
 
-async function ensureDatabase(): Promise<void> {
-  const url = new URL(databaseUrl)
-  const name = url.pathname.slice(1)
-  url.pathname = '/postgres'
-  const admin = new pg.Client({ connectionString: url.toString() })
-  await admin.connect()
-  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount
-  if (!exists) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '')}"`)
-  await admin.end()
-}
-
-/** 1,000 members × 10 projects × 20 tasks, plus a few auditors and admins; once. */
-async function seed(db: PrismaClient): Promise<void> {
-  if ((await db.task.count()) >= 200_000) return
-  console.error('seeding 1,000 users, 10,000 projects, 200,000 tasks…')
-  await db.$executeRawUnsafe(`INSERT INTO users (username, password_hash, role)
-    SELECT 'bench_member_' || g, 'not-a-login', 'member' FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING`)
-  await db.$executeRawUnsafe(`INSERT INTO users (username, password_hash, role)
-    SELECT 'bench_' || r || '_' || g, 'not-a-login', r FROM generate_series(1, 5) g, unnest(ARRAY['auditor', 'admin']) r ON CONFLICT DO NOTHING`)
-  await db.$executeRawUnsafe(`INSERT INTO projects (owner_id, name, description)
-    SELECT u.id, 'Project ' || p, 'seeded' FROM users u, generate_series(1, 10) p WHERE u.username LIKE 'bench_member_%'`)
-  await db.$executeRawUnsafe(`INSERT INTO tasks (project_id, title, completed)
-    SELECT pr.id, 'Task ' || t, t % 3 = 0 FROM projects pr, generate_series(1, 20) t`)
-  await db.$executeRawUnsafe('ANALYZE')
-}
-
 async function impactCosts(): Promise<void> {
-  await ensureDatabase()
-  const driver = postgresDriver(databaseUrl, 10)
-  const db = new PrismaClient({ adapter: driver.factory })
+  const { db, driver } = await openBenchDatabase()
   try {
-    await migrateIfNeeded(db, driver.factory)
     await seed(db)
     const store = await PolicyStore.open(db, () => ({ rules: toRules(readPolicyDir('policies')), table: rowsToData(readDecisionTable(join('policies', DECISION_TABLE_FILE))) }))
     const active = store.snapshot

@@ -5,11 +5,13 @@ import { readDecisionTable, rowsToData } from '../authz/decision-table.ts'
 import { DECISION_TABLE_FILE, readPolicyDir } from '../authz/policy.ts'
 import { toRules } from '../authz/policy-set.ts'
 import { PolicyStore } from '../authz/store.ts'
+import { AuditSink } from '../authz/audit-sink.ts'
 import { join } from 'node:path'
 
 declare module 'fastify' {
   interface FastifyInstance {
     policies: PolicyStore
+    audit: AuditSink
   }
   interface FastifyRequest {
     /** The caller's authorizer, built on first use from the policy version active at that moment. */
@@ -30,7 +32,12 @@ async function authorization(fastify: FastifyInstance) {
   )
   if (databaseUrl) await store.follow(databaseUrl)
   fastify.decorate('policies', store)
-  fastify.addHook('onClose', () => store.close())
+  const audit = new AuditSink(fastify.db, fastify.log)
+  fastify.decorate('audit', audit)
+  fastify.addHook('onClose', async () => {
+    await audit.flush()
+    await store.close()
+  })
 
   fastify.decorateRequest('authz', {
     getter(this: FastifyRequest) {
@@ -51,25 +58,20 @@ async function authorization(fastify: FastifyInstance) {
     const { decision, context } = error
     if (decision.status === 404 && !decision.hidden) return
     if (decision.status === 400) return
-    try {
-      await fastify.db.auditEvent.create({
-        data: {
-          kind: 'request.denied',
-          userId: request.account.id,
-          username: request.account.username,
-          action: context.action,
-          subject: context.subject,
-          objectId: context.objectId,
-          ruleId: decision.ruleId,
-          policyVersion: request.authz.policyVersion,
-          requestId: request.id,
-          status: decision.status,
-          detail: { method: request.method, url: request.url, reason: decision.detail },
-        },
-      })
-    } catch (auditError) {
-      request.log.error({ err: auditError }, 'could not write the audit record of a denied request')
-    }
+    audit.record({
+      kind: 'request.denied',
+      userId: request.account.id,
+      username: request.account.username,
+      action: context.action,
+      subject: context.subject,
+      objectId: context.objectId,
+      ruleId: decision.ruleId,
+      policyVersion: request.authz.policyVersion,
+      requestId: request.id,
+      status: decision.status,
+      detail: { method: request.method, url: request.url, reason: decision.detail },
+      createdAt: new Date(),
+    })
   })
 }
 

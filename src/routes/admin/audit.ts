@@ -40,6 +40,8 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { tags: ['admin'], summary: 'Audit log', querystring: AuditQuery, response: { 200: page(AuditEvent), ...protectedErrors } },
     handler: async (request) => {
       const query = request.query as AuditFilters
+      request.authz.assertAccess('read', 'AuditEvent')
+      await fastify.audit.flush()
       const where: Prisma.AuditEventWhereInput = {
         AND: [
           request.authz.where('read', 'AuditEvent'),
