@@ -10,6 +10,7 @@ import { createHmac } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { explainRequests } from './explain.ts'
 import { benchDatabaseUrl, openBenchDatabase, seed } from './seed.ts'
 
 const args = process.argv.slice(2)
@@ -117,6 +118,15 @@ async function check(server: Server): Promise<void> {
   const tasks = await call(server, scenarios[1]!)
   if (tasks.body.total !== 200 || !(tasks.body.items as Array<{ projectId: number }>).every((t) => readerProjectIds.has(t.projectId))) fail('list tasks shows other rows')
 }
+
+const problems = await explainRequests(benchDatabaseUrl, SECRET, scenarios)
+if (problems.length) {
+  console.error(`hot queries that do not use an index:\n  ${problems.join('\n  ')}`)
+  await db.$disconnect()
+  await driver.close()
+  process.exit(1)
+}
+console.error('EXPLAIN: every statement of every scenario uses an index on projects and tasks')
 
 const results: Array<{ scenario: string; server: string; round: number; rps: number; p50: number; p99: number; unexpected: number }> = []
 let rss: Record<string, number> = {}

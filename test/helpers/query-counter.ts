@@ -4,19 +4,22 @@ import type { DatabaseDriver } from '../../src/db/adapters.ts'
 /** SQL statements sent through a driver, split into queries and transaction control. */
 export interface StatementCount {
   queries: string[]
+  /** The same statements with their arguments, for EXPLAIN. */
+  statements: Array<{ sql: string; args: unknown[] }>
   transactionControl: number
 }
 
 /** Wraps a driver so every statement Prisma sends through it is counted. */
 export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count: StatementCount; reset(): void } {
-  const count: StatementCount = { queries: [], transactionControl: 0 }
+  const count: StatementCount = { queries: [], statements: [], transactionControl: 0 }
   const wrapTransaction = (tx: Transaction): Transaction =>
     new Proxy(tx, {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver)
         if (key === 'queryRaw' || key === 'executeRaw') {
-          return (query: { sql: string }) => {
+          return (query: { sql: string; args: unknown[] }) => {
             count.queries.push(query.sql)
+            count.statements.push({ sql: query.sql, args: query.args })
             return value.call(target, query)
           }
         }
@@ -34,8 +37,9 @@ export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver)
         if (key === 'queryRaw' || key === 'executeRaw') {
-          return (query: { sql: string }) => {
+          return (query: { sql: string; args: unknown[] }) => {
             count.queries.push(query.sql)
+            count.statements.push({ sql: query.sql, args: query.args })
             return value.call(target, query)
           }
         }
@@ -60,6 +64,7 @@ export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count
     count,
     reset() {
       count.queries.length = 0
+      count.statements.length = 0
       count.transactionControl = 0
     },
   }
