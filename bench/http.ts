@@ -5,12 +5,11 @@
 //   raw-sql      Fastify + pg + hand-written SQL, the machine's ceiling for the work
 // Servers run interleaved per scenario so machine drift hits all three alike. Responses are
 // checked for correctness before anything is timed. Writes bench/results/<date>-http.{json,md}.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createHmac } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { explainRequests } from './explain.ts'
+import { peakRssMb, SECRET, start, stop, token, type Server } from './harness.ts'
 import { benchDatabaseUrl, openBenchDatabase, seed } from './seed.ts'
 
 const args = process.argv.slice(2)
@@ -18,49 +17,19 @@ const option = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 ? Number(args[i + 1]) : fallback
 }
+if (args.includes('--scale')) {
+  await import('./scale.ts')
+  process.exit(0)
+}
 const DURATION = option('duration', 5)
 const ROUNDS = option('rounds', 2)
 const CONNECTIONS = option('connections', 20)
-const SECRET = 'bench-secret-bench-secret-bench-secret-0000'
-const root = join(import.meta.dirname, '..')
 
-const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
-function token(userId: number): string {
-  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: String(userId), iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 86_400 })}`
-  return `${head}.${createHmac('sha256', SECRET).update(head).digest('base64url')}`
-}
-
-interface Server {
-  name: 'policy' | 'handwritten' | 'raw-sql'
-  script: string
-  port: number
-  child?: ChildProcess
-}
 const servers: Server[] = [
   { name: 'policy', script: 'src/server.ts', port: 3301 },
   { name: 'handwritten', script: 'bench/baselines/handwritten.ts', port: 3302 },
   { name: 'raw-sql', script: 'bench/baselines/raw-sql.ts', port: 3303 },
 ]
-
-async function start(server: Server, probe: string, auth: string): Promise<void> {
-  server.child = spawn(process.execPath, ['--import', 'tsx', server.script], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: benchDatabaseUrl, PORT: String(server.port), HOST: '127.0.0.1', JWT_SECRET: SECRET, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${server.port}${probe}`, { headers: { authorization: auth } })).ok) return
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${server.name} did not start`)
-}
-
-function peakRssMb(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024
-}
 
 const { db, driver } = await openBenchDatabase()
 await seed(db)
@@ -131,7 +100,7 @@ console.error('EXPLAIN: every statement of every scenario uses an index on proje
 const results: Array<{ scenario: string; server: string; round: number; rps: number; p50: number; p99: number; unexpected: number }> = []
 let rss: Record<string, number> = {}
 try {
-  for (const server of servers) await start(server, '/api/projects', readerAuth)
+  for (const server of servers) await start(server, benchDatabaseUrl, '/api/projects', readerAuth)
   for (const server of servers) await check(server)
   console.error(`checked; timing ${scenarios.length} scenarios × ${servers.length} servers × ${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections`)
   for (const scenario of scenarios) {
@@ -155,7 +124,7 @@ try {
   }
 } finally {
   rss = Object.fromEntries(servers.filter((s) => s.child?.pid).map((s) => [s.name, peakRssMb(s.child!)]))
-  await Promise.all(servers.map((s) => new Promise((resolve) => (s.child?.exitCode !== null ? resolve(null) : (s.child.once('exit', resolve), s.child.kill('SIGTERM'))))))
+  await Promise.all(servers.map(stop))
   await db.task.deleteMany({ where: { title: 'bench-created' } })
   await db.task.update({ where: { id: writerTask }, data: { completed: false } })
   await db.$disconnect()
