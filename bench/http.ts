@@ -144,6 +144,8 @@ const markdown = [
   '|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.scenario} | ${fmt(r.policy.rps)} | ${r.policy.p50} / ${r.policy.p99} | ${fmt(r.handwritten.rps)} | ${fmt(r.raw.rps)} | ${(r.policy.rps / r.handwritten.rps).toFixed(2)} | ${(r.policy.rps / r.raw.rps).toFixed(2)} |`),
   '',
+  `Targets: policy ÷ handwritten ≥ 0.95 met in ${rows.filter((r) => r.policy.rps / r.handwritten.rps >= 0.95).length} of ${rows.length} scenarios; policy ÷ raw-sql ≥ 0.8 met in ${rows.filter((r) => r.policy.rps / r.raw.rps >= 0.8).length} of ${rows.length}; peak RSS ≤ 200 MB ${rss.policy !== undefined && rss.policy <= 200 ? 'met' : 'missed'}.`,
+  '',
   `Peak RSS: ${Object.entries(rss).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')}. Unexpected statuses: ${rows.reduce((n, r) => n + r.policy.unexpected + r.handwritten.unexpected + r.raw.unexpected, 0)}.`,
 ].join('\n')
 console.log(markdown)
