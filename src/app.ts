@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.ts'
 import type { DatabaseDriver } from './db/adapters.ts'
 import configPlugin from './plugins/config.ts'
+import security from './plugins/security.ts'
 import validation from './plugins/validation.ts'
 import errors from './plugins/errors.ts'
 import docs from './plugins/docs.ts'
@@ -36,6 +37,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     },
     bodyLimit: BODY_LIMIT,
     requestIdHeader: 'x-request-id',
+    // A hop count is valid at runtime (proxy-addr) though the types list only boolean, string and function.
+    trustProxy: config.trustProxy as boolean | string,
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -43,6 +46,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   // JSON only: a text/plain body is a 415, not a string handed to the validators.
   app.removeContentTypeParser('text/plain')
   await app.register(configPlugin, { config })
+  await app.register(security)
   await app.register(validation)
   await app.register(errors)
   await app.register(docs)

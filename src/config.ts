@@ -14,6 +14,13 @@ export interface AppConfig {
   bootstrapAdmin?: { username: string; password: string }
   logLevel: string
   policiesDir: string
+  /** Origins allowed by CORS; empty: no CORS headers at all (same-origin only). */
+  corsOrigins: string[]
+  /** Fastify's trustProxy: false, true, a hop count, or a comma-separated list of addresses. */
+  trustProxy: boolean | number | string
+  /** Failed logins per username and address before 429, within `loginWindowSeconds`. */
+  loginMaxFailures: number
+  loginWindowSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -26,6 +33,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`)
   }
   return value
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (!raw || raw === 'false') return false
+  if (raw === 'true') return true
+  return /^\d+$/.test(raw) ? Number(raw) : raw
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -55,5 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bootstrapAdmin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : undefined,
     logLevel: env.LOG_LEVEL || 'info',
     policiesDir: resolve(env.POLICIES_DIR || 'policies'),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1000),
+    loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 900, 1, 86_400),
   }
 }

@@ -123,3 +123,35 @@ for (const engine of engines) {
     })
   })
 }
+
+t.test('login brute force: 429 after the configured failures, per username and address only', async (t) => {
+  const api = await startApp(t, 'pglite', { loginMaxFailures: 3, loginWindowSeconds: 900 })
+  const victim = await api.user('member')
+  const other = await api.user('member')
+  const login = (username: string, password: string, ip = '10.0.0.1') =>
+    api.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress: ip })
+  for (let i = 0; i < 3; i++) t.equal((await login(victim.username, 'wrong password')).statusCode, 401)
+  const blocked = await login(victim.username, PASSWORD)
+  assertProblem(t, blocked, 429, 'too-many-login-failures')
+  t.match(blocked.headers['retry-after'], /^\d+$/)
+  t.equal((await login(other.username, PASSWORD)).statusCode, 200, 'other users are not locked out')
+  t.equal((await login(victim.username, PASSWORD, '10.0.0.2')).statusCode, 200, 'the same user from another address is not locked out')
+})
+
+t.test('security headers; CORS only for configured origins; deep and odd JSON is a clean 4xx', async (t) => {
+  const closed = await startApp(t, 'pglite')
+  const res = await closed.request({ url: '/health', headers: { origin: 'https://evil.example' } })
+  t.match(res.headers['content-security-policy'], /default-src 'self'/)
+  t.equal(res.headers['x-content-type-options'], 'nosniff')
+  t.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS by default')
+  const open = await startApp(t, 'pglite', { corsOrigins: ['https://app.example'] })
+  const preflight = await open.request({ method: 'OPTIONS', url: '/api/projects', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
+  t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example')
+  const foreign = await open.request({ url: '/health', headers: { origin: 'https://evil.example' } })
+  t.not(foreign.headers['access-control-allow-origin'], 'https://evil.example')
+  const user = await closed.user()
+  const deep = '{"name":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
+  assertProblem(t, await closed.request({ method: 'POST', url: '/api/projects', as: user, headers: { 'content-type': 'application/json' }, payload: deep }), 400)
+  assertProblem(t, await closed.request({ method: 'POST', url: '/api/projects', as: user, headers: { 'content-type': 'application/json' }, payload: '{"name":"a","__proto__":{"admin":true}}' }), 400)
+  t.equal(await closed.app.db.project.count(), 0)
+})

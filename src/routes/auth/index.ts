@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DEFAULT_ROLE } from '../../authz/roles.ts'
 import { HttpProblem } from '../../lib/problem.ts'
+import { LoginThrottle } from '../../lib/login-throttle.ts'
 import { decoyHash, hashPassword, verifyPassword } from '../../lib/password.ts'
 import { ProblemSchema } from '../schemas.ts'
 import { Account, Credentials, Token } from './schema.ts'
@@ -8,6 +9,7 @@ import { Account, Credentials, Token } from './schema.ts'
 // Accounts are not protected data: anyone may register; a body can never choose a role.
 const auth: FastifyPluginAsyncTypebox = async (fastify) => {
   const { db } = fastify
+  const throttle = new LoginThrottle(fastify.config.loginMaxFailures, fastify.config.loginWindowSeconds * 1000)
 
   fastify.post('/register', {
     config: { public: true },
@@ -43,14 +45,22 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Exchange credentials for a bearer token',
       security: [],
       body: Credentials,
-      response: { 200: Token, 400: ProblemSchema, 401: ProblemSchema },
+      response: { 200: Token, 400: ProblemSchema, 401: ProblemSchema, 429: ProblemSchema },
     },
     handler: async (request) => {
       const { username, password } = request.body
+      const wait = throttle.retryAfter(username, request.ip)
+      if (wait > 0) {
+        throw new HttpProblem(429, 'too-many-login-failures', `Too many failed logins for this username from your address; try again in ${wait} s.`, {}, { 'retry-after': String(wait) })
+      }
       const user = await db.user.findUnique({ where: { username }, select: { id: true, passwordHash: true } })
       // Hash even for an unknown username: the answer time must not tell which usernames exist.
       const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()))
-      if (!user || !valid) throw new HttpProblem(401, 'invalid-credentials', 'The username or password is wrong.')
+      if (!user || !valid) {
+        throttle.fail(username, request.ip)
+        throw new HttpProblem(401, 'invalid-credentials', 'The username or password is wrong.')
+      }
+      throttle.succeed(username, request.ip)
       return fastify.issueToken(user)
     },
   })
