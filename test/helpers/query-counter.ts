@@ -1,32 +1,32 @@
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, Transaction } from '@prisma/driver-adapter-utils'
 import type { DatabaseDriver } from '../../src/db/adapters.ts'
 
-/** SQL statements sent through a driver, split into queries and transaction control. */
+/** SQL statements sent through a driver: queries, and transactions (each one BEGIN + COMMIT/ROLLBACK). */
 export interface StatementCount {
   queries: string[]
   /** The same statements with their arguments, for EXPLAIN. */
   statements: Array<{ sql: string; args: unknown[] }>
-  transactionControl: number
+  transactions: number
 }
+
+// Adapters differ in whether COMMIT goes through queryRaw (pg) or not (PGlite): count the
+// transaction once, when it starts, and leave its control statements out of the queries.
+const CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i
 
 /** Wraps a driver so every statement Prisma sends through it is counted. */
 export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count: StatementCount; reset(): void } {
-  const count: StatementCount = { queries: [], statements: [], transactionControl: 0 }
+  const count: StatementCount = { queries: [], statements: [], transactions: 0 }
   const wrapTransaction = (tx: Transaction): Transaction =>
     new Proxy(tx, {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver)
         if (key === 'queryRaw' || key === 'executeRaw') {
           return (query: { sql: string; args: unknown[] }) => {
-            count.queries.push(query.sql)
-            count.statements.push({ sql: query.sql, args: query.args })
+            if (!CONTROL.test(query.sql)) {
+              count.queries.push(query.sql)
+              count.statements.push({ sql: query.sql, args: query.args })
+            }
             return value.call(target, query)
-          }
-        }
-        if (key === 'commit' || key === 'rollback') {
-          return () => {
-            count.transactionControl++
-            return value.call(target)
           }
         }
         return typeof value === 'function' ? value.bind(target) : value
@@ -38,14 +38,16 @@ export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count
         const value = Reflect.get(target, key, receiver)
         if (key === 'queryRaw' || key === 'executeRaw') {
           return (query: { sql: string; args: unknown[] }) => {
-            count.queries.push(query.sql)
-            count.statements.push({ sql: query.sql, args: query.args })
+            if (!CONTROL.test(query.sql)) {
+              count.queries.push(query.sql)
+              count.statements.push({ sql: query.sql, args: query.args })
+            }
             return value.call(target, query)
           }
         }
         if (key === 'startTransaction') {
           return async (...args: unknown[]) => {
-            count.transactionControl++
+            count.transactions++
             return wrapTransaction(await value.apply(target, args))
           }
         }
@@ -65,7 +67,7 @@ export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count
     reset() {
       count.queries.length = 0
       count.statements.length = 0
-      count.transactionControl = 0
+      count.transactions = 0
     },
   }
 }
