@@ -92,7 +92,12 @@ t.test('an activation on one instance is enforced by the other within a second',
   t.match(refused?.body, { ruleId: 'member.no-new-projects', detail: 'Project creation is frozen.' })
   t.equal((await call(b.base, 'GET', '/api/me', member)).body.policyVersion, 2)
 
+  // SIGTERM drains: requests in flight (slow ones: password hashing) still complete.
+  const inFlight = Array.from({ length: 8 }, (_, i) => call(a.base, 'POST', '/api/auth/register', undefined, { username: `late${i}`, password: PASSWORD }))
+  await new Promise((resolve) => setTimeout(resolve, 30))
   stopped = true
-  const codes = await Promise.all([stop(a.child), stop(b.child)])
+  const exited = stop(a.child)
+  t.same((await Promise.all(inFlight)).map((r) => r.status), Array(8).fill(201), 'in-flight requests complete during shutdown')
+  const codes = await Promise.all([exited, stop(b.child)])
   t.same(codes, [0, 0], 'both exit cleanly on SIGTERM')
 })

@@ -30,7 +30,29 @@ t.test('database outage: 503 quickly, then recovery', { skip: privatePostgresAva
   const auth = { authorization: `Bearer ${token}` }
   t.equal((await app.inject({ url: '/api/projects', headers: auth })).statusCode, 200)
 
+  // Stop the database under load: every answer is a 200 or a quick 503, never a 500 or a hang.
+  let loading = true
+  const seen = new Map<number, number>()
+  let slowest = 0
+  const load = Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (loading) {
+        const started = performance.now()
+        const res = await app.inject({ url: '/api/projects', headers: auth })
+        slowest = Math.max(slowest, performance.now() - started)
+        seen.set(res.statusCode, (seen.get(res.statusCode) ?? 0) + 1)
+      }
+    }),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 200))
   pg.stop()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  loading = false
+  await load
+  t.same([...seen.keys()].filter((status) => status !== 200 && status !== 503), [], `only 200 and 503 under load: ${JSON.stringify(Object.fromEntries(seen))}`)
+  t.ok(seen.get(503), 'the outage was seen')
+  t.ok(slowest < 3000, `slowest answer ${Math.round(slowest)} ms`)
+
   for (const url of ['/api/projects', '/ready']) {
     const started = performance.now()
     const res = await app.inject({ url, headers: auth })
