@@ -16,26 +16,11 @@ const CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i
 /** Wraps a driver so every statement Prisma sends through it is counted. */
 export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count: StatementCount; reset(): void } {
   const count: StatementCount = { queries: [], statements: [], transactions: 0 }
-  const wrapTransaction = (tx: Transaction): Transaction =>
-    new Proxy(tx, {
+  // Adapters and their transactions both send statements; transactions also start in adapters.
+  const counted = <T extends object>(queryable: T): T =>
+    new Proxy(queryable, {
       get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver)
-        if (key === 'queryRaw' || key === 'executeRaw') {
-          return (query: { sql: string; args: unknown[] }) => {
-            if (!CONTROL.test(query.sql)) {
-              count.queries.push(query.sql)
-              count.statements.push({ sql: query.sql, args: query.args })
-            }
-            return value.call(target, query)
-          }
-        }
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-  const wrapAdapter = (adapter: SqlDriverAdapter): SqlDriverAdapter =>
-    new Proxy(adapter, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver)
+        const value = Reflect.get(target, key, receiver) as (...args: unknown[]) => unknown
         if (key === 'queryRaw' || key === 'executeRaw') {
           return (query: { sql: string; args: unknown[] }) => {
             if (!CONTROL.test(query.sql)) {
@@ -48,16 +33,16 @@ export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count
         if (key === 'startTransaction') {
           return async (...args: unknown[]) => {
             count.transactions++
-            return wrapTransaction(await value.apply(target, args))
+            return counted((await value.apply(target, args)) as Transaction)
           }
         }
-        return typeof value === 'function' ? value.bind(target) : value
+        return typeof value === "function" ? value.bind(target) : value
       },
     })
   const factory: SqlMigrationAwareDriverAdapterFactory = {
     provider: driver.factory.provider,
     adapterName: driver.factory.adapterName,
-    connect: async () => wrapAdapter(await driver.factory.connect()),
+    connect: async () => counted<SqlDriverAdapter>(await driver.factory.connect()),
     connectToShadowDb: () => driver.factory.connectToShadowDb(),
   }
   return {
