@@ -93,11 +93,20 @@ t.test('an activation on one instance is enforced by the other within a second',
   t.equal((await call(b.base, 'GET', '/api/me', member)).body.policyVersion, 2)
 
   // SIGTERM drains: requests in flight (slow ones: password hashing) still complete.
-  const inFlight = Array.from({ length: 8 }, (_, i) => call(a.base, 'POST', '/api/auth/register', undefined, { username: `late${i}`, password: PASSWORD }))
-  await new Promise((resolve) => setTimeout(resolve, 30))
+  // 24 scrypt hashes keep the server busy for a while; 300 ms is ample for every connection to
+  // be accepted (hashing runs off the event loop), and too short for all of them to finish.
+  let lastAnswer = 0
+  const inFlight = Array.from({ length: 24 }, async (_, i) => {
+    const res = await call(a.base, 'POST', '/api/auth/register', undefined, { username: `late${i}`, password: PASSWORD })
+    lastAnswer = performance.now()
+    return res
+  })
+  await new Promise((resolve) => setTimeout(resolve, 300))
   stopped = true
+  const signalled = performance.now()
   const exited = stop(a.child)
-  t.same((await Promise.all(inFlight)).map((r) => r.status), Array(8).fill(201), 'in-flight requests complete during shutdown')
+  t.same((await Promise.all(inFlight)).map((r) => r.status), Array(24).fill(201), 'in-flight requests complete during shutdown')
+  t.ok(lastAnswer > signalled, `some were still in flight at SIGTERM (last answer ${Math.round(lastAnswer - signalled)} ms after it)`)
   const codes = await Promise.all([exited, stop(b.child)])
   t.same(codes, [0, 0], 'both exit cleanly on SIGTERM')
 })
