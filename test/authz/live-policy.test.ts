@@ -37,9 +37,15 @@ async function startServer(databaseUrl: string): Promise<{ base: string; child: 
   throw new Error('server did not become ready')
 }
 
+/** SIGTERM, and the exit code; an exited child answers at once, a stuck one is killed after 10 s. */
 function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code))
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.once('exit', (code) => {
+      clearTimeout(kill)
+      resolve(code)
+    })
     child.kill('SIGTERM')
   })
 }
@@ -58,9 +64,9 @@ t.test('an activation on one instance is enforced by the other within a second',
   await database.driver.close()
   t.teardown(() => database.drop())
   const [a, b] = await Promise.all([startServer(database.url!), startServer(database.url!)])
-  let stopped = false
+  // Whatever happens in the test, no server outlives it.
   t.teardown(async () => {
-    if (!stopped) await Promise.all([stop(a.child), stop(b.child)])
+    await Promise.all([stop(a.child), stop(b.child)])
   })
 
   const admin = (await call(a.base, 'POST', '/api/auth/login', undefined, { username: 'root', password: PASSWORD })).body.accessToken
@@ -102,7 +108,6 @@ t.test('an activation on one instance is enforced by the other within a second',
     return res
   })
   await new Promise((resolve) => setTimeout(resolve, 300))
-  stopped = true
   const signalled = performance.now()
   const exited = stop(a.child)
   t.same((await Promise.all(inFlight)).map((r) => r.status), Array(24).fill(201), 'in-flight requests complete during shutdown')
