@@ -60,7 +60,7 @@ export class Authorizer {
 
   /** The Prisma `where` of every row the caller may `action` (403 when no rule could ever allow it). */
   where<W = Row>(action: string, subject: string): W {
-    enforce(decideAccess(this.ability, action, subject), { action, subject })
+    this.assertAccess(action, subject)
     return this.policy.filterFor(this.ability, action, subject) as W
   }
 

@@ -36,6 +36,8 @@ for (const engine of engines) {
     const orphans = await api.app.db.task.count({ where: { project: { is: { ownerId: { notIn: [alice.id] } } } } })
     t.equal(orphans, 0, 'no task in a foreign project')
     t.equal(await api.app.db.task.count({ where: { title: 'intruder' } }), 0)
-    t.ok(statuses.size > 0, `statuses seen: ${JSON.stringify(Object.fromEntries(statuses))}`)
+    // Each racer may win or lose the race, but only with these answers.
+    const expected = new Set([201, 200, 204, 400, 403, 404, 409])
+    t.same([...statuses.keys()].filter((status) => !expected.has(status)), [], `statuses seen: ${JSON.stringify(Object.fromEntries(statuses))}`)
   })
 }
