@@ -20,6 +20,7 @@ import users from './routes/admin/users.ts'
 import policies from './routes/admin/policies.ts'
 import audit from './routes/admin/audit.ts'
 import authzRoutes from './routes/authz/index.ts'
+import consoleRoutes from './routes/console/index.ts'
 
 export interface BuildOptions {
   /** An open database driver (tests share one); otherwise opened from `config`. */
@@ -71,5 +72,6 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     },
     { prefix: '/api' },
   )
+  await app.register(consoleRoutes, { prefix: '/admin' })
   return app
 }

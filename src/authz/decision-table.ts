@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs'
 import type { CompiledPolicy } from './compile.ts'
 import { decideAccess, decideCreate, decideMove, decideOn, type Decision } from './decisions.ts'
+import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from './vocabulary.ts'
+
+export { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS }
 
 // The decision table (policies/decision-table.md): rows of role × action × subject × resource with
 // the expected outcome. Parsed here, evaluated in-process here, and over HTTP by the test suite.
-
-export const TABLE_ACTIONS = ['list', 'read', 'create', 'update', 'move', 'delete'] as const
-export const TABLE_SUBJECTS = ['Project', 'Task', 'User'] as const
-export const TABLE_RESOURCES = ['own', 'other', 'none'] as const
 
 export interface DecisionRow {
   /** 1-based line in the source file, for messages. */

@@ -5,8 +5,7 @@ import Value from 'typebox/value'
 
 // The policy as data: CASL raw rules grouped by role, each with a stable id.
 
-export const ACTIONS = ['manage', 'read', 'create', 'update', 'delete'] as const
-export type Action = (typeof ACTIONS)[number]
+export { ACTIONS, type Action } from './vocabulary.ts'
 
 export const RawRuleSchema = Type.Object(
   {

@@ -1,26 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { Authorizer } from '../../authz/authorizer.ts'
 import { explain } from '../../authz/decisions.ts'
-import { ACTIONS } from '../../authz/policy.ts'
 import { protectedErrors } from '../schemas.ts'
-
-const ExplainBody = Type.Object(
-  {
-    action: Type.Enum([...ACTIONS.filter((a) => a !== 'manage')]),
-    subject: Type.Enum(['Project', 'Task', 'User']),
-    id: Type.Integer({ minimum: 1, maximum: 2147483647 }),
-    userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Ask about another user (needs read access to that user)' })),
-  },
-  { additionalProperties: false },
-)
-
-const Explanation = Type.Object({
-  allowed: Type.Boolean(),
-  ruleId: Type.Union([Type.String(), Type.Null()]),
-  reason: Type.String(),
-  policyVersion: Type.Integer(),
-})
+import { ExplainBody, Explanation } from './schema.ts'
 
 // Why is this allowed or denied? Anyone may ask about themselves; asking about another user
 // needs the right to read that user (admins, in policies/). An object the asker may not read is

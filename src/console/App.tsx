@@ -1,0 +1,119 @@
+import { useEffect, useState } from 'react'
+import { request, session } from './api.ts'
+import { AuditView } from './AuditView.tsx'
+import { draftChanges } from './draft.ts'
+import { ExplainView } from './ExplainView.tsx'
+import { HistoryView } from './HistoryView.tsx'
+import { usePolicy } from './policy-state.ts'
+import { ReviewView } from './ReviewView.tsx'
+import { RulesView } from './RulesView.tsx'
+import { SignIn } from './SignIn.tsx'
+import { TableView } from './TableView.tsx'
+import type { Account } from './types.ts'
+import { UsersView } from './UsersView.tsx'
+import { ProblemMessage } from './ui.tsx'
+
+const VIEWS = [
+  ['rules', 'Rules'],
+  ['table', 'Decision table'],
+  ['review', 'Review & activate'],
+  ['history', 'History'],
+  ['explain', 'Explain'],
+  ['audit', 'Audit log'],
+  ['users', 'Users'],
+] as const
+type View = (typeof VIEWS)[number][0]
+
+/** `#/rules/member.projects.own` → view "rules", detail "member.projects.own". */
+function useRoute(): { view: View; detail?: string } {
+  const read = () => {
+    const [, view, detail] = window.location.hash.split('/')
+    const known = VIEWS.find(([name]) => name === view)
+    return { view: known ? known[0] : 'rules', detail: detail ? decodeURIComponent(detail) : undefined }
+  }
+  const [route, setRoute] = useState(read)
+  useEffect(() => {
+    const update = () => setRoute(read())
+    window.addEventListener('hashchange', update)
+    return () => window.removeEventListener('hashchange', update)
+  }, [])
+  return route
+}
+
+export function App() {
+  const [account, setAccount] = useState<Account | null>(null)
+  const [checking, setChecking] = useState(Boolean(session.token))
+  const [notice, setNotice] = useState<string>()
+
+  useEffect(() => {
+    session.onSignedOut((reason) => {
+      setAccount(null)
+      setNotice(reason)
+    })
+    // A reload keeps the tab's session: ask the API who the token belongs to.
+    if (session.token) {
+      request<Account>('GET', '/api/me')
+        .then(({ data }) => setAccount(data), () => session.end())
+        .finally(() => setChecking(false))
+    }
+  }, [])
+
+  if (checking) return <p className="loading">Loading…</p>
+  if (!account) return <SignIn notice={notice} onSignedIn={(signedIn) => (setNotice(undefined), setAccount(signedIn))} />
+  return (
+    <Console
+      account={account}
+      onSignOut={() => {
+        session.end()
+        sessionStorage.clear()
+        setAccount(null)
+        setNotice('You have signed out.')
+      }}
+    />
+  )
+}
+
+function Console({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
+  const route = useRoute()
+  const policy = usePolicy()
+  const changes = policy.active && policy.draft ? draftChanges(policy.active, policy.draft) : null
+  const pending = changes ? changes.rules + (changes.table ? 1 : 0) : 0
+  useEffect(() => {
+    document.getElementById('main')?.focus()
+  }, [route.view])
+
+  return (
+    <div className="console">
+      <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        Skip to content
+      </a>
+      <header className="top">
+        <h1>Policy console</h1>
+        <span className="who">
+          {account.username} <span className="badge">{account.role}</span> · active policy v{policy.active?.version ?? '…'}
+        </span>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <nav className="tabs" aria-label="Sections">
+        {VIEWS.map(([view, label]) => (
+          <a key={view} href={`#/${view}`} aria-current={route.view === view ? 'page' : undefined}>
+            {label}
+            {view === 'review' && pending ? <span className="count"> {pending}</span> : null}
+          </a>
+        ))}
+      </nav>
+      <main id="main" tabIndex={-1}>
+        {policy.loadError && !policy.active ? <ProblemMessage error={policy.loadError} title="The policy could not be loaded" /> : null}
+        {route.view === 'rules' ? <RulesView state={policy} highlight={route.detail} /> : null}
+        {route.view === 'table' ? <TableView state={policy} /> : null}
+        {route.view === 'review' ? <ReviewView state={policy} /> : null}
+        {route.view === 'history' ? <HistoryView state={policy} /> : null}
+        {route.view === 'explain' ? <ExplainView /> : null}
+        {route.view === 'audit' ? <AuditView /> : null}
+        {route.view === 'users' ? <UsersView me={account} /> : null}
+      </main>
+    </div>
+  )
+}

@@ -1,0 +1,102 @@
+import { useState, type FormEvent } from 'react'
+import { ACTIONS } from '../authz/vocabulary.ts'
+import { api, query } from './api.ts'
+import type { Explanation, Page, User } from './types.ts'
+import { ProblemMessage, useLoad } from './ui.tsx'
+
+// Why may (or may not) this user do this to that object? Answered by the active policy, with the
+// deciding rule linked to its place in the rules view.
+
+const SUBJECTS = ['Project', 'Task', 'User'] as const
+
+export function ExplainView() {
+  const [search, setSearch] = useState('')
+  const users = useLoad(() => api.get<Page<User>>(`/api/admin/users${query({ limit: 100, search: search || undefined, ordering: 'username' })}`), [search])
+  const [userId, setUserId] = useState('')
+  const [action, setAction] = useState('read')
+  const [subject, setSubject] = useState<string>('Project')
+  const [id, setId] = useState('')
+  const [answer, setAnswer] = useState<{ explanation?: Explanation; error?: unknown; asked?: string } | null>(null)
+
+  async function ask(event: FormEvent) {
+    event.preventDefault()
+    const user = users.data?.items.find((u) => String(u.id) === userId)
+    const asked = `${user ? user.username : 'you'} → ${action} ${subject} #${id}`
+    try {
+      const explanation = await api.post<Explanation>('/api/authz/explain', { action, subject, id: Number(id), ...(userId ? { userId: Number(userId) } : {}) })
+      setAnswer({ explanation, asked })
+    } catch (error) {
+      setAnswer({ error, asked })
+    }
+  }
+
+  return (
+    <section aria-labelledby="explain-title">
+      <header className="view-header">
+        <h2 id="explain-title">Explain a decision</h2>
+      </header>
+      <form className="card explain" onSubmit={ask}>
+        <div className="grid-2">
+          <label>
+            Find user
+            <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="username" />
+          </label>
+          <label>
+            User
+            <select name="userId" value={userId} onChange={(e) => setUserId(e.target.value)}>
+              <option value="">Me</option>
+              {users.data?.items.map((user) => (
+                <option key={user.id} value={user.id}>
+                  {user.username} ({user.role}, #{user.id})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Action
+            <select name="action" value={action} onChange={(e) => setAction(e.target.value)}>
+              {ACTIONS.filter((a) => a !== 'manage').map((a) => (
+                <option key={a}>{a}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Subject
+            <select name="subject" value={subject} onChange={(e) => setSubject(e.target.value)}>
+              {SUBJECTS.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Object id
+            <input name="id" type="number" min={1} required value={id} onChange={(e) => setId(e.target.value)} />
+          </label>
+        </div>
+        <button type="submit" className="primary">
+          Explain
+        </button>
+      </form>
+      {answer?.explanation ? (
+        <div className={`explanation ${answer.explanation.allowed ? 'allowed' : 'denied'}`} role="status" aria-live="polite">
+          <p className="verdict">
+            {answer.asked}: <strong>{answer.explanation.allowed ? 'Allowed' : 'Denied'}</strong>
+          </p>
+          <p>{answer.explanation.reason}</p>
+          <p>
+            Deciding rule:{' '}
+            {answer.explanation.ruleId ? (
+              <a href={`#/rules/${encodeURIComponent(answer.explanation.ruleId)}`}>
+                <code>{answer.explanation.ruleId}</code>
+              </a>
+            ) : (
+              'none (nothing allows it, so it is denied)'
+            )}{' '}
+            · policy version {answer.explanation.policyVersion}
+          </p>
+        </div>
+      ) : null}
+      <ProblemMessage error={answer?.error} title={answer?.asked ? `Cannot explain ${answer.asked}` : undefined} />
+    </section>
+  )
+}

@@ -1,0 +1,224 @@
+import { useEffect, useMemo, useState } from 'react'
+import { compareRules, draftChanges, type RuleChange } from './draft.ts'
+import type { PolicyState } from './policy-state.ts'
+import { RuleForm } from './RuleForm.tsx'
+import type { PolicyRule, Report } from './types.ts'
+import { ProblemMessage } from './ui.tsx'
+
+// The draft's rules grouped by role, each readable at a glance, with what changed against the
+// active version; edited one at a time in a form, or all at once as JSON.
+
+type Editing = { rule: PolicyRule | null } | null
+
+export function RulesView({ state, highlight }: { state: PolicyState; highlight?: string }) {
+  const { active, draft, setDraft, validation, discard } = state
+  const [editing, setEditing] = useState<Editing>(null)
+  const [asJson, setAsJson] = useState(false)
+
+  useEffect(() => {
+    if (highlight) document.getElementById(`rule-${highlight}`)?.scrollIntoView({ block: 'center' })
+  }, [highlight, draft])
+
+  const entries = useMemo(() => (active && draft ? compareRules(active.rules, draft.rules) : []), [active, draft])
+  if (!active || !draft) return <ProblemMessage error={state.loadError} />
+
+  const changes = draftChanges(active, draft)
+  const errors = validation.report?.errors ?? []
+  const roles = [...new Set(entries.map((entry) => (entry.after ?? entry.before)!.role))]
+
+  function save(rule: PolicyRule, replacing: string | null) {
+    const rules = replacing === null ? [...draft!.rules, rule] : draft!.rules.map((r) => (r.id === replacing ? rule : r))
+    setDraft({ ...draft!, rules })
+    setEditing(null)
+  }
+  const remove = (id: string) => setDraft({ ...draft!, rules: draft!.rules.filter((rule) => rule.id !== id) })
+  const restore = (rule: PolicyRule) => setDraft({ ...draft!, rules: [...draft!.rules, rule] })
+
+  return (
+    <section aria-labelledby="rules-title">
+      <header className="view-header">
+        <h2 id="rules-title">Rules</h2>
+        <DraftStatus state={state} />
+        <div className="actions">
+          <button type="button" onClick={() => setEditing({ rule: null })} disabled={asJson}>
+            New rule
+          </button>
+          <button type="button" onClick={() => setAsJson(!asJson)} aria-pressed={asJson}>
+            {asJson ? 'Edit as forms' : 'Edit as JSON'}
+          </button>
+          <button type="button" onClick={discard} disabled={!changes.rules && !changes.table}>
+            Discard draft
+          </button>
+          <a className="button primary" href="#/review">
+            Review &amp; activate
+          </a>
+        </div>
+      </header>
+
+      {validation.error ? <ProblemMessage error={validation.error} title="The draft cannot be checked" /> : null}
+      <ErrorList errors={errors.filter((error) => !error.ruleId)} />
+
+      {editing ? (
+        <RuleForm
+          rule={editing.rule}
+          roles={roles}
+          takenIds={draft.rules.map((rule) => rule.id)}
+          onSave={(rule) => save(rule, editing.rule?.id ?? null)}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+
+      {asJson ? (
+        <JsonEditor rules={draft.rules} onChange={(rules) => setDraft({ ...draft, rules })} errors={errors} />
+      ) : (
+        roles.map((role) => (
+          <section key={role} className="role" aria-labelledby={`role-${role}`}>
+            <h3 id={`role-${role}`}>{role}</h3>
+            {entries
+              .filter((entry) => (entry.after ?? entry.before)!.role === role)
+              .map(({ id, before, after, change }) => (
+                <RuleCard
+                  key={id}
+                  rule={(after ?? before)!}
+                  change={change}
+                  highlighted={highlight === id}
+                  errors={errors.filter((error) => error.ruleId === id)}
+                  onEdit={() => setEditing({ rule: after! })}
+                  onDelete={() => remove(id)}
+                  onRestore={() => restore(before!)}
+                />
+              ))}
+          </section>
+        ))
+      )}
+    </section>
+  )
+}
+
+export function DraftStatus({ state }: { state: PolicyState }) {
+  const { active, draft, validation } = state
+  if (!active || !draft) return null
+  const changes = draftChanges(active, draft)
+  const report = validation.report
+  const parts = [
+    changes.rules ? `${changes.rules} rule change${changes.rules === 1 ? '' : 's'}` : 'no rule changes',
+    changes.table ? 'decision table edited' : null,
+  ].filter(Boolean)
+  let check = 'Checking…'
+  if (!validation.checking && validation.error) check = 'Cannot be checked'
+  else if (!validation.checking && report) {
+    check = !report.valid
+      ? `${report.errors.length} error${report.errors.length === 1 ? '' : 's'}`
+      : report.table && report.table.failed
+        ? `${report.table.failed} table row${report.table.failed === 1 ? '' : 's'} fail`
+        : 'Valid, table passes'
+  }
+  return (
+    <p className="draft-status" aria-live="polite">
+      Draft based on version <b>{draft.basedOn}</b> (active: {active.version}) · {parts.join(' · ')} · <span data-testid="check-status">{check}</span>
+    </p>
+  )
+}
+
+export function ErrorList({ errors }: { errors: Report['errors'] }) {
+  if (!errors.length) return null
+  return (
+    <ul className="errors" role="alert" aria-label="Validation errors">
+      {errors.map((error, i) => (
+        <li key={i}>
+          {error.role ? <b>{error.role}</b> : null} {error.ruleId ? <code>{error.ruleId}</code> : null} {error.path ? <code>{error.path}</code> : null} {error.message}
+        </li>
+      ))}
+    </ul>
+  )
+}
+
+const CHANGE_LABEL: Record<RuleChange, string> = { added: 'new', removed: 'removed', changed: 'changed', same: '' }
+
+function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onRestore }: { rule: PolicyRule; change: RuleChange; highlighted: boolean; errors: Report['errors']; onEdit: () => void; onDelete: () => void; onRestore: () => void }) {
+  const list = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value)
+  return (
+    <article id={`rule-${rule.id}`} className={`rule ${change} ${highlighted ? 'highlighted' : ''} ${errors.length ? 'invalid' : ''}`} aria-label={`Rule ${rule.id}`}>
+      <header>
+        <code className="rule-id">{rule.id}</code>
+        {rule.inverted ? <span className="badge deny">forbids</span> : <span className="badge allow">allows</span>}
+        {change !== 'same' ? <span className={`badge ${change}`}>{CHANGE_LABEL[change]}</span> : null}
+      </header>
+      <dl>
+        <dt>Action</dt>
+        <dd>{list(rule.action)}</dd>
+        <dt>Subject</dt>
+        <dd>{list(rule.subject)}</dd>
+        {rule.conditions ? (
+          <>
+            <dt>Conditions</dt>
+            <dd>
+              <code>{JSON.stringify(rule.conditions)}</code>
+            </dd>
+          </>
+        ) : null}
+        {rule.fields ? (
+          <>
+            <dt>Fields</dt>
+            <dd>{list(rule.fields)}</dd>
+          </>
+        ) : null}
+        {rule.reason ? (
+          <>
+            <dt>Reason</dt>
+            <dd>{rule.reason}</dd>
+          </>
+        ) : null}
+      </dl>
+      <ErrorList errors={errors} />
+      <div className="actions">
+        {change === 'removed' ? (
+          <button type="button" onClick={onRestore}>
+            Restore
+          </button>
+        ) : (
+          <>
+            <button type="button" onClick={onEdit} aria-label={`Edit rule ${rule.id}`}>
+              Edit
+            </button>
+            <button type="button" onClick={onDelete} aria-label={`Remove rule ${rule.id}`}>
+              Remove
+            </button>
+          </>
+        )}
+      </div>
+    </article>
+  )
+}
+
+/** The whole rule list as JSON; parsed as the admin types, checked by the server once it parses. */
+function JsonEditor({ rules, onChange, errors }: { rules: PolicyRule[]; onChange: (rules: PolicyRule[]) => void; errors: Report['errors'] }) {
+  const [text, setText] = useState(() => JSON.stringify(rules, null, 2))
+  const [syntax, setSyntax] = useState<string | null>(null)
+  function edit(value: string) {
+    setText(value)
+    try {
+      const parsed = JSON.parse(value) as unknown
+      if (!Array.isArray(parsed)) return setSyntax('The rules must be a JSON array of rule objects.')
+      setSyntax(null)
+      onChange(parsed as PolicyRule[])
+    } catch (error) {
+      setSyntax((error as Error).message)
+    }
+  }
+  return (
+    <div className="json-editor">
+      <label htmlFor="rules-json">All rules as JSON (each with its role)</label>
+      <textarea id="rules-json" spellCheck={false} rows={24} value={text} onChange={(e) => edit(e.target.value)} aria-invalid={Boolean(syntax || errors.length)} aria-describedby="rules-json-problems" />
+      <div id="rules-json-problems">
+        {syntax ? (
+          <p className="problem" role="alert">
+            JSON syntax: {syntax}
+          </p>
+        ) : (
+          <ErrorList errors={errors} />
+        )}
+      </div>
+    </div>
+  )
+}

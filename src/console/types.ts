@@ -1,0 +1,30 @@
+import type { Static } from 'typebox'
+import type { PolicyBody, ValidationReport, VersionDetail, VersionSummary } from '../routes/admin/policies-schema.ts'
+import type { User as UserSchema } from '../routes/admin/users-schema.ts'
+import type { PolicyRule as Rule } from '../authz/policy-set.ts'
+import type { DecisionRowData } from '../authz/decision-table.ts'
+import type { AuditEvent as AuditEventSchema } from '../routes/admin/audit-schema.ts'
+import type { Account as AccountSchema } from '../routes/auth/schema.ts'
+import type { Explanation as ExplanationSchema } from '../routes/authz/schema.ts'
+import type { page, ProblemSchema } from '../routes/schemas.ts'
+
+// The console speaks the API's own types, taken from the server's schemas (types only: nothing
+// of the server ends up in the bundle).
+
+export type PolicyRule = Rule
+export type TableRow = DecisionRowData
+export type ActivePolicy = Static<typeof PolicyBody>
+export type Report = Static<typeof ValidationReport>
+export type TableResult = NonNullable<Report['table']>['rows'][number]
+export type Flip = Report['flips'][number]
+export type RoleImpact = NonNullable<Report['impact']>[number]
+export type Version = Static<typeof VersionSummary>
+export type VersionWithRules = Static<typeof VersionDetail>
+export type User = Static<typeof UserSchema>
+
+/** One page of a list; `items` typed by the caller. */
+export type Page<T> = Omit<Static<ReturnType<typeof page>>, 'items'> & { items: T[] }
+export type AuditEvent = Static<typeof AuditEventSchema>
+export type Explanation = Static<typeof ExplanationSchema>
+export type Account = Static<typeof AccountSchema>
+export type Problem = Static<typeof ProblemSchema> & { failures?: TableResult[]; currentVersion?: number }

@@ -1,0 +1,32 @@
+import { Type } from 'typebox'
+import { listQuery, Text, type ListQuery } from '../schemas.ts'
+
+export const AuditQuery = listQuery(
+  ['id', 'createdAt'] as const,
+  {
+    kind: Type.Optional(Type.Enum(['policy.activate', 'policy.rollback', 'request.denied'])),
+    userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+    subject: Type.Optional(Text({ minLength: 1, maxLength: 60 })),
+    ruleId: Type.Optional(Text({ minLength: 1, maxLength: 100 })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  '-id',
+)
+export type AuditFilters = ListQuery & { kind?: string; userId?: number; subject?: string; ruleId?: string; from?: string; to?: string }
+
+export const AuditEvent = Type.Object({
+  id: Type.Integer(),
+    kind: Type.String(),
+    userId: Type.Union([Type.Integer(), Type.Null()]),
+  username: Type.Union([Type.String(), Type.Null()]),
+  action: Type.Union([Type.String(), Type.Null()]),
+    subject: Type.Union([Type.String(), Type.Null()]),
+  objectId: Type.Union([Type.Integer(), Type.Null()]),
+    ruleId: Type.Union([Type.String(), Type.Null()]),
+  policyVersion: Type.Union([Type.Integer(), Type.Null()]),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Integer(), Type.Null()]),
+  detail: Type.Unknown(),
+  createdAt: Type.String({ format: 'date-time' }),
+})

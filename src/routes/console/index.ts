@@ -1,0 +1,55 @@
+import fastifyStatic from '@fastify/static'
+import type { FastifyPluginAsync } from 'fastify'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { HttpProblem } from '../../lib/problem.ts'
+
+// The admin console: a static page (built by scripts/build-console.ts) that talks to /api with
+// the admin's token. The page itself is public; every action it takes is authorized by the API.
+
+/** Stricter than the API's default: only this origin's scripts, styles and API, no inline code. */
+const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ')
+
+export interface ConsoleOptions {
+  /** The built console; dist/console unless told otherwise. */
+  dir?: string
+}
+
+const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, options) => {
+  const dir = options.dir ?? join(import.meta.dirname, '..', '..', '..', 'dist', 'console')
+
+  fastify.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy', CONSOLE_CSP)
+  })
+
+  if (!existsSync(join(dir, 'index.html'))) {
+    fastify.log.warn({ dir }, 'admin console not built; run `npm run build:console`')
+    fastify.get('/*', { schema: { hide: true } }, async () => {
+      throw new HttpProblem(503, 'console-not-built', 'The admin console is not built: run `npm run build:console` (npm start does it).')
+    })
+    return
+  }
+
+  await fastify.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
+    redirect: true,
+    index: 'index.html',
+    wildcard: false,
+    setHeaders(response, path) {
+      // Assets carry a content hash in their name; the page does not, so it is always revalidated.
+      response.setHeader('cache-control', path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable')
+    },
+  })
+}
+
+export default consoleRoutes
