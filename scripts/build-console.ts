@@ -44,6 +44,7 @@ const page = (script: string, style: string) => `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Policy console · Projects & Tasks</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/admin/assets/${style}">
 <script type="module" src="/admin/assets/${script}"></script>
 </head>

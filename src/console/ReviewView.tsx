@@ -224,7 +224,7 @@ function Impact({ impact }: { impact: Report['impact'] }) {
                 <th scope="row">
                   {row.role}
                   <small className="muted">
-                    {row.scope === 'per-user' ? ` (summed over ${row.usersConsidered} of ${row.usersWithRole} users)` : ` (${row.usersWithRole} users)`}
+                    {row.scope === 'per-user' ? ` (summed over ${row.usersConsidered} of ${row.usersWithRole} users)` : ` (${row.usersWithRole} user${row.usersWithRole === 1 ? '' : 's'})`}
                   </small>
                 </th>
                 <td>

@@ -73,7 +73,9 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
       ) : (
         roles.map((role) => (
           <section key={role} className="role" aria-labelledby={`role-${role}`}>
-            <h3 id={`role-${role}`}>{role}</h3>
+            <h3 id={`role-${role}`}>
+              Role <code>{role}</code>
+            </h3>
             {entries
               .filter((entry) => (entry.after ?? entry.before)!.role === role)
               .map(({ id, before, after, change }) => (
@@ -123,13 +125,15 @@ export function DraftStatus({ state }: { state: PolicyState }) {
 export function ErrorList({ errors }: { errors: Report['errors'] }) {
   if (!errors.length) return null
   return (
-    <ul className="errors" role="alert" aria-label="Validation errors">
-      {errors.map((error, i) => (
-        <li key={i}>
-          {error.role ? <b>{error.role}</b> : null} {error.ruleId ? <code>{error.ruleId}</code> : null} {error.path ? <code>{error.path}</code> : null} {error.message}
-        </li>
-      ))}
-    </ul>
+    <div role="alert">
+      <ul className="errors" aria-label="Validation errors">
+        {errors.map((error, i) => (
+          <li key={i}>
+            {error.role ? <b>{error.role}</b> : null} {error.ruleId ? <code>{error.ruleId}</code> : null} {error.path ? <code>{error.path}</code> : null} {error.message}
+          </li>
+        ))}
+      </ul>
+    </div>
   )
 }
 

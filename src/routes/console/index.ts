@@ -42,9 +42,9 @@ const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, option
   await fastify.register(fastifyStatic, {
     root: dir,
     prefix: '/',
-    redirect: true,
     index: 'index.html',
     wildcard: false,
+    cacheControl: false,
     setHeaders(response, path) {
       // Assets carry a content hash in their name; the page does not, so it is always revalidated.
       response.setHeader('cache-control', path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable')

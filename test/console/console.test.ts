@@ -1,0 +1,307 @@
+import t from 'tap'
+import type { Page } from 'playwright-core'
+import { PASSWORD, startApp, type Account, type TestApp } from '../helpers/app.ts'
+import { launchBrowser } from '../helpers/browser.ts'
+import { engines } from '../helpers/databases.ts'
+
+// The admin console end to end, in a real headless Chromium against a real server and database:
+// every check of what the console shows is compared with what the API says and enforces.
+
+const engine = engines.at(-1)!
+
+async function signIn(page: Page, base: string, who: Account) {
+  await page.goto(`${base}/admin/`)
+  await page.getByLabel('Username').fill(who.username)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+const checkStatus = (page: Page) => page.getByTestId('check-status')
+
+t.test(`admin console (${engine})`, async (t) => {
+  const api = await startApp(t, engine)
+  const base = await api.app.listen({ host: '127.0.0.1', port: 0 })
+  const admin = await api.user('admin', `root${process.pid}`)
+  const member = await api.user('member', `alice${process.pid}`)
+  const auditor = await api.user('auditor', `audrey${process.pid}`)
+  const bystander = await api.user('member', `bob${process.pid}`)
+  const project = (await api.request({ method: 'POST', url: '/api/projects', as: member, payload: { name: 'Launch' } })).json()
+  const tasks = []
+  for (const title of ['Write copy', 'Book venue', 'Send invites']) {
+    tasks.push((await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: project.id, title } })).json())
+  }
+  const auditorEditsTask = () => api.request({ method: 'PATCH', url: `/api/tasks/${tasks[0].id}`, as: auditor, payload: { title: 'Edited by the auditor' } })
+  const activeVersion = async () => (await api.request({ url: '/api/admin/policies', as: admin })).json().version as number
+
+  const browser = await launchBrowser(t)
+  const page = await browser.page()
+
+  t.test('the page is served with a CSP that allows only its own scripts and styles', async (t) => {
+    const res = await fetch(`${base}/admin/`)
+    t.equal(res.status, 200)
+    const csp = res.headers.get('content-security-policy') ?? ''
+    t.match(csp, /script-src 'self'(;|$)/)
+    t.match(csp, /style-src 'self'(;|$)/)
+    t.notMatch(csp, /unsafe-inline|unsafe-eval|https?:/)
+    const html = await res.text()
+    t.notMatch(html, /<script>|<style>|style="|https?:\/\/(?!www\.w3)/, 'no inline code and nothing from another origin')
+  })
+
+  t.test('a member is refused and keeps no token', async (t) => {
+    t.equal((await auditorEditsTask()).statusCode, 403, 'before any change auditors cannot edit tasks')
+    await signIn(page, base, member)
+    await page.getByText('Access refused').waitFor()
+    t.match(await page.getByRole('alert').innerText(), new RegExp(`${member.username}.*member.*administrators only`, 's'))
+    t.equal(await page.evaluate(() => sessionStorage.length), 0, 'the token was dropped')
+    await browser.screenshot(page, '01-member-refused')
+  })
+
+  t.test('an admin signs in with the keyboard alone', async (t) => {
+    await page.goto(`${base}/admin/`)
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'username', 'Tab reaches the username field first')
+    await page.keyboard.type(admin.username)
+    await page.keyboard.press('Tab')
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Rules' }).waitFor()
+    t.ok(await page.evaluate(() => sessionStorage.getItem('policy-console.token')), 'the token lives in sessionStorage')
+    t.equal((await page.context().cookies()).length, 0, 'and in no cookie')
+  })
+
+  t.test('the rules are shown by role, as the API has them', async (t) => {
+    const policy = (await api.request({ url: '/api/admin/policies', as: admin })).json()
+    for (const rule of policy.rules) {
+      const card = page.getByRole('article', { name: `Rule ${rule.id}` })
+      await card.waitFor()
+      t.ok(await page.locator(`section:has(h3:has-text("Role ${rule.role}")) >> article[aria-label="Rule ${rule.id}"]`).count(), `${rule.id} under ${rule.role}`)
+    }
+    await t.resolves(checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor())
+    await browser.screenshot(page, '02-rules')
+  })
+
+  t.test('an invalid rule is reported inline while editing the JSON', async (t) => {
+    await page.getByRole('button', { name: 'Edit as JSON' }).click()
+    const editor = page.getByLabel('All rules as JSON (each with its role)')
+    const text = await editor.inputValue()
+    await editor.fill(text.replace('"subject": "Project"', '"subject": "Projekt"'))
+    const errors = page.getByRole('list', { name: 'Validation errors' }).first()
+    await errors.waitFor()
+    t.match(await errors.innerText(), /member\.projects\.own.*Projekt/s, 'names the rule and the unknown subject')
+    await editor.fill(text.slice(0, 40))
+    await page.getByText(/JSON syntax:/).waitFor()
+    await editor.fill(text)
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    await page.getByRole('button', { name: 'Edit as forms' }).click()
+    t.pass('the draft is valid again')
+  })
+
+  let expectedFlips: Array<{ row: number }> = []
+  t.test('change a rule in the form: the draft flips table rows', async (t) => {
+    await page.getByRole('button', { name: 'Edit rule auditor.read-tasks' }).click()
+    await page.getByRole('checkbox', { name: 'update' }).check()
+    await page.getByRole('button', { name: 'Save to draft' }).click()
+    await page.locator('article[aria-label="Rule auditor.read-tasks"] .badge.changed').waitFor()
+    await checkStatus(page).filter({ hasText: /table rows? fail/ }).waitFor()
+
+    // What the API says about the same draft.
+    const policy = (await api.request({ url: '/api/admin/policies', as: admin })).json()
+    const rules = policy.rules.map((rule: { id: string }) => (rule.id === 'auditor.read-tasks' ? { ...rule, action: ['read', 'update'] } : rule))
+    const report = (await api.request({ method: 'POST', url: '/api/admin/policies/validate', as: admin, payload: { rules, table: policy.table } })).json()
+    expectedFlips = report.flips
+    t.ok(expectedFlips.length > 0, `the API reports ${expectedFlips.length} flipped rows`)
+
+    await page.getByRole('link', { name: /Review & activate/ }).first().click()
+    const flipped = page.locator('table.flips tbody tr')
+    await flipped.first().waitFor()
+    t.same(await flipped.locator('td:first-child').allInnerTexts(), expectedFlips.map((flip) => String(flip.row)), 'the console lists exactly the flipped rows')
+    t.match(await flipped.first().innerText(), /auditor\s+update\s+Task\s+own\s+deny 403\s+allow 200/)
+    t.equal(await page.locator('details.table-results tbody tr.flipped').count(), expectedFlips.length, 'and highlights them in the decision table')
+
+    const auditorImpact = page.locator('table.impact tr[data-role="auditor"]')
+    t.match(await auditorImpact.locator('td').nth(3).innerText(), new RegExp(`\\+${tasks.length} tasks`), `auditors could now change all ${tasks.length} tasks`)
+    t.match(await auditorImpact.locator('td').nth(1).innerText(), /—/, 'and no project')
+    t.ok(await page.getByRole('button', { name: /Activate as version/ }).isDisabled(), 'activation waits for the table')
+    await browser.screenshot(page, '03-review-flips-impact')
+  })
+
+  t.test('accept the new outcomes and activate: the API enforces the change', async (t) => {
+    await page.getByRole('button', { name: /Accept the new outcomes? into the draft table/ }).click()
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    await page.getByLabel('Change message').fill('Auditors may correct tasks')
+    await page.getByRole('button', { name: 'Activate as version 2' }).click()
+    await page.getByText('Version 2 is active on every instance.').waitFor()
+    t.equal(await activeVersion(), 2)
+    const res = await auditorEditsTask()
+    t.equal(res.statusCode, 200, 'an auditor may now edit a task')
+    const version = (await api.request({ url: '/api/admin/policies/versions/2', as: admin })).json()
+    t.equal(version.message, 'Auditors may correct tasks')
+    t.equal(version.author, admin.username)
+    t.equal(version.table.filter((row: { role: string; action: string; subject: string; expect: string }) => row.role === 'auditor' && row.subject === 'Task' && row.action === 'update' && row.expect === 'allow').length, 2, 'with the table updated')
+  })
+
+  t.test('a stale draft gets a 409 and is re-applied on the latest version', async (t) => {
+    await page.goto(`${base}/admin/#/rules`)
+    await page.getByRole('button', { name: 'Edit rule admin.manage-all' }).click()
+    await page.getByLabel('Reason (shown to users who are refused, optional)').fill('Admins manage everything.')
+    await page.getByRole('button', { name: 'Save to draft' }).click()
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    // Meanwhile another admin activates version 3.
+    const current = (await api.request({ url: '/api/admin/policies', as: admin })).json()
+    const meanwhile = await api.request({
+      method: 'PUT',
+      url: '/api/admin/policies',
+      as: admin,
+      headers: { 'if-match': '"2"' },
+      payload: { rules: current.rules.map((r: { id: string }) => (r.id === 'member.projects.own' ? { ...r, reason: 'Owners manage their projects.' } : r)), message: 'meanwhile' },
+    })
+    t.equal(meanwhile.statusCode, 200)
+    await page.goto(`${base}/admin/#/review`)
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    await page.getByRole('button', { name: /Activate as version/ }).click()
+    await page.getByText('The policy changed meanwhile', { exact: true }).waitFor()
+    await browser.screenshot(page, '04-conflict')
+    await page.getByRole('button', { name: 'Reload the latest version and re-apply my edit' }).click()
+    await page.getByText(/Draft based on version 3/).waitFor()
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    await page.getByRole('button', { name: 'Activate as version 4' }).click()
+    await page.getByText('Version 4 is active on every instance.').waitFor()
+    const rules = (await api.request({ url: '/api/admin/policies', as: admin })).json().rules as Array<{ id: string; reason?: string }>
+    t.equal(rules.find((r) => r.id === 'admin.manage-all')?.reason, 'Admins manage everything.', 'my edit is live')
+    t.equal(rules.find((r) => r.id === 'member.projects.own')?.reason, 'Owners manage their projects.', 'and the other admin’s is kept')
+  })
+
+  t.test('history: versions side by side, then roll back', async (t) => {
+    await page.goto(`${base}/admin/#/history`)
+    const rows = page.locator('table.versions tbody tr')
+    await rows.first().waitFor()
+    t.same(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-version'))), ['4', '3', '2', '1'])
+    await page.getByRole('button', { name: 'Compare from version 1' }).click()
+    await page.getByRole('button', { name: 'Compare to version 2' }).click()
+    await page.getByRole('heading', { name: 'Version 1 ↔ version 2' }).waitFor()
+    const changed = page.locator('table.side-by-side tr[data-rule="auditor.read-tasks"]')
+    await changed.waitFor()
+    t.match(await changed.innerText(), /changed[\s\S]*"action": "read"[\s\S]*"read",\s*"update"/, 'the rule before and after, side by side')
+    t.equal(await page.locator('table.side-by-side tbody tr').count(), 1, 'only the rule that differs')
+    await browser.screenshot(page, '05-history-diff')
+
+    await page.getByRole('button', { name: 'Roll back to version 1' }).click()
+    const dialog = page.getByRole('dialog')
+    t.match(await dialog.innerText(), /version 1 again, as version 5/)
+    await dialog.getByRole('button', { name: 'Roll back to 1' }).click()
+    await page.getByText('Rolled back: version 5 has the rules of version 1.').waitFor()
+    await page.locator('table.versions tbody tr[data-version="5"]').waitFor()
+    t.equal(await activeVersion(), 5)
+    t.equal((await auditorEditsTask()).statusCode, 403, 'after the rollback auditors cannot edit tasks again')
+  })
+
+  t.test('the audit log shows the changes, filterable and paginated', async (t) => {
+    // A denied request, for the log to show.
+    t.equal((await api.request({ url: `/api/projects/${project.id}`, as: bystander })).statusCode, 404)
+    await page.goto(`${base}/admin/#/audit`)
+    await page.locator('table.audit tbody tr').first().waitFor()
+    await page.getByLabel('Kind').selectOption('policy.activate')
+    await page.getByRole('button', { name: 'Apply filters' }).click()
+    await page.getByText(/1–3 of 3/).waitFor()
+    t.match(await page.locator('table.audit tbody').innerText(), /Version 2 \(from 1\): “Auditors may correct tasks”.*changed auditor\.read-tasks.*table row\(s\) flipped/s)
+    await page.getByLabel('Kind').selectOption('policy.rollback')
+    await page.getByRole('button', { name: 'Apply filters' }).click()
+    await page.getByText(/1–1 of 1/).waitFor()
+    t.match(await page.locator('table.audit tbody').innerText(), new RegExp(`Rollbacks\\s+${admin.username}.*Version 5 \\(from 4\\): “Rollback to version 1”`, 's'))
+    await page.getByLabel('Kind').selectOption('request.denied')
+    await page.getByLabel('User id').fill(String(bystander.id))
+    await page.getByRole('button', { name: 'Apply filters' }).click()
+    await page.getByText(/1–1 of 1/).waitFor()
+    t.match(await page.locator('table.audit tbody').innerText(), new RegExp(`read Project #${project.id} → 404`))
+    await browser.screenshot(page, '06-audit')
+  })
+
+  t.test('explain: the deciding rule, linked to the rules view', async (t) => {
+    await page.goto(`${base}/admin/#/explain`)
+    await page.getByRole('combobox', { name: /^User/ }).selectOption(String(member.id))
+    await page.getByLabel('Action').selectOption('update')
+    await page.getByLabel('Subject').selectOption('Task')
+    await page.getByLabel('Object id').fill(String(tasks[0].id))
+    await page.getByRole('button', { name: 'Explain' }).click()
+    const answer = page.locator('.explanation')
+    await answer.waitFor()
+    t.match(await answer.innerText(), /Allowed[\s\S]*member\.tasks\.in-own-projects/)
+    await browser.screenshot(page, '07-explain')
+    await page.getByRole('combobox', { name: /^User/ }).selectOption(String(auditor.id))
+    await page.getByRole('button', { name: 'Explain' }).click()
+    await page.locator('.explanation.denied').waitFor()
+    t.match(await answer.innerText(), /Denied/)
+    await page.getByRole('combobox', { name: /^User/ }).selectOption(String(member.id))
+    await page.getByRole('button', { name: 'Explain' }).click()
+    await page.locator('.explanation.allowed').waitFor()
+    await answer.getByRole('link', { name: 'member.tasks.in-own-projects' }).click()
+    await page.locator('article.highlighted[aria-label="Rule member.tasks.in-own-projects"]').waitFor()
+    t.pass('the link leads to the rule')
+  })
+
+  t.test('users: change a role, delete with confirmation', async (t) => {
+    await page.goto(`${base}/admin/#/users`)
+    await page.getByLabel(`Role of ${bystander.username}`).selectOption('auditor')
+    await page.locator(`tr[data-user="${bystander.username}"]`).getByRole('button', { name: 'Save role' }).click()
+    await page.getByText(`${bystander.username} is now auditor.`).waitFor()
+    t.equal((await api.request({ url: `/api/admin/users/${bystander.id}`, as: admin })).json().role, 'auditor')
+    await browser.screenshot(page, '08-users')
+
+    await page.getByRole('button', { name: `Delete ${bystander.username}` }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
+    t.equal((await api.request({ url: `/api/admin/users/${bystander.id}`, as: admin })).statusCode, 200, 'cancel deletes nothing')
+    await page.getByRole('button', { name: `Delete ${bystander.username}` }).click()
+    await page.getByRole('dialog').getByRole('button', { name: `Delete ${bystander.username}` }).click()
+    await page.getByText(`${bystander.username} was deleted.`).waitFor()
+    t.equal((await api.request({ url: `/api/admin/users/${bystander.id}`, as: admin })).statusCode, 404)
+  })
+
+  t.test('the decision table: add a row and run it against the draft', async (t) => {
+    await page.goto(`${base}/admin/#/table`)
+    const rows = page.locator('table.decision-table tbody tr')
+    await rows.first().waitFor()
+    const before = await rows.count()
+    await page.getByRole('button', { name: 'Add row' }).click()
+    const n = before + 1
+    await page.getByLabel(`Row ${n} role`).fill('auditor')
+    await page.getByLabel(`Row ${n} action`).selectOption('delete')
+    await page.getByLabel(`Row ${n} subject`).selectOption('Task')
+    await page.getByLabel(`Row ${n} resource`).selectOption('other')
+    const row = page.locator(`tr[data-row="${n}"]`)
+    await row.locator('td.deny').filter({ hasText: 'deny 403 ✗' }).waitFor()
+    t.pass('a wrong expectation fails: auditors cannot delete tasks (403)')
+    await page.getByLabel(`Row ${n} expect`).selectOption('deny')
+    await page.getByLabel(`Row ${n} status`).fill('403')
+    await row.locator('td.allow').filter({ hasText: 'deny 403 ✓' }).waitFor()
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    await browser.screenshot(page, '09-decision-table')
+    await page.goto(`${base}/admin/#/rules`)
+    await page.getByRole('button', { name: 'Discard draft' }).click()
+    t.pass('the added row passes')
+  })
+
+  t.test('readable at 390×844', async (t) => {
+    // sessionStorage belongs to one tab: a new tab signs in again.
+    const phone = await browser.page({ width: 390, height: 844 })
+    await signIn(phone, base, admin)
+    await phone.getByRole('heading', { name: 'Rules' }).waitFor()
+    for (const view of ['rules', 'review', 'history', 'audit', 'users']) {
+      await phone.goto(`${base}/admin/#/${view}`)
+      await phone.locator('main h2').waitFor()
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      t.ok(overflow <= 0, `${view}: the page itself does not scroll sideways (${overflow}px)`)
+      await browser.screenshot(phone, `10-phone-${view}`)
+    }
+    await phone.close()
+  })
+
+  t.test('sign out clears the token', async (t) => {
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByText('You have signed out.').waitFor()
+    t.equal(await page.evaluate(() => sessionStorage.length), 0)
+  })
+
+  t.test('no script error, failed asset or CSP violation on the way', async (t) => {
+    t.same(browser.problems, [])
+  })
+})

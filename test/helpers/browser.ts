@@ -1,0 +1,55 @@
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { Test } from 'tap'
+
+// The system's Chromium (Debian package `chromium`), never a downloaded browser; headless, with
+// every background connection off (the test machines have no network) and a fresh profile.
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts', 'console')
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+export interface Browser {
+  context: BrowserContext
+  /** A new tab whose console errors, page errors and CSP violations are collected in `problems`. */
+  page(viewport?: { width: number; height: number }): Promise<Page>
+  problems: string[]
+  screenshot(page: Page, name: string): Promise<void>
+}
+
+export async function launchBrowser(t: Test): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH.`)
+  }
+  const profile = await mkdtemp(join(tmpdir(), 'console-e2e-'))
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, viewport: { width: 1280, height: 800 } })
+  t.teardown(async () => {
+    await context.close()
+    await rm(profile, { recursive: true, force: true })
+  })
+  await mkdir(ARTIFACTS, { recursive: true })
+  const problems: string[] = []
+  return {
+    context,
+    problems,
+    async page(viewport = { width: 1280, height: 800 }) {
+      const page = await context.newPage()
+      page.setDefaultTimeout(10_000)
+      await page.setViewportSize(viewport)
+      page.on('console', (message) => {
+        // The browser logs every 4xx answer; refusals from the API are part of the flows tested.
+        const refusedApiCall = message.text().startsWith('Failed to load resource') && message.location().url.includes('/api/')
+        if ((message.type() === 'error' && !refusedApiCall) || /Content Security Policy/i.test(message.text())) problems.push(`console: ${message.text()}`)
+      })
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+      return page
+    },
+    async screenshot(page, name) {
+      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+    },
+  }
+}
