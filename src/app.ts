@@ -26,6 +26,8 @@ export interface BuildOptions {
   /** An open database driver (tests share one); otherwise opened from `config`. */
   driver?: DatabaseDriver
   logger?: FastifyServerOptions['logger']
+  /** Where the built admin console is; dist/console by default. */
+  consoleDir?: string
 }
 
 export const BODY_LIMIT = 64 * 1024
@@ -72,6 +74,6 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     },
     { prefix: '/api' },
   )
-  await app.register(consoleRoutes, { prefix: '/admin' })
+  await app.register(consoleRoutes, { prefix: '/admin', dir: options.consoleDir })
   return app
 }

@@ -73,18 +73,20 @@ export function HistoryView({ state }: { state: PolicyState }) {
                       <time dateTime={version.createdAt}>{time(version.createdAt)}</time>
                     </td>
                     <td>{version.message || <span className="muted">—</span>}</td>
-                    <td className="actions">
-                      <button type="button" onClick={() => setLeft(version.version)} aria-label={`Compare from version ${version.version}`}>
-                        Compare from
-                      </button>
-                      <button type="button" onClick={() => setRight(version.version)} aria-label={`Compare to version ${version.version}`}>
-                        to
-                      </button>
-                      {version.version !== active?.version ? (
-                        <button type="button" className="danger" onClick={() => rollback(version)} aria-label={`Roll back to version ${version.version}`}>
-                          Roll back
+                    <td>
+                      <div className="actions">
+                        <button type="button" onClick={() => setLeft(version.version)} aria-label={`Compare from version ${version.version}`} aria-pressed={left === version.version}>
+                          Compare from
                         </button>
-                      ) : null}
+                        <button type="button" onClick={() => setRight(version.version)} aria-label={`Compare to version ${version.version}`} aria-pressed={right === version.version}>
+                          Compare to
+                        </button>
+                        {version.version !== active?.version ? (
+                          <button type="button" className="danger" onClick={() => rollback(version)} aria-label={`Roll back to version ${version.version}`}>
+                            Roll back
+                          </button>
+                        ) : null}
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -159,8 +161,8 @@ function VersionDiff({ left, right, latest, onPick }: { left: number; right: num
                     <th scope="row">
                       <code>{row.id}</code> <span className={`badge ${row.change}`}>{row.change}</span>
                     </th>
-                    <td>{row.before ? <pre>{JSON.stringify(row.before, null, 2)}</pre> : <span className="muted">absent</span>}</td>
-                    <td>{row.after ? <pre>{JSON.stringify(row.after, null, 2)}</pre> : <span className="muted">absent</span>}</td>
+                    <td>{row.before ? <Lines value={row.before} other={row.after} kind="removed" /> : <span className="muted">absent</span>}</td>
+                    <td>{row.after ? <Lines value={row.after} other={row.before} kind="added" /> : <span className="muted">absent</span>}</td>
                   </tr>
                 ))}
               </tbody>
@@ -173,6 +175,23 @@ function VersionDiff({ left, right, latest, onPick }: { left: number; right: num
         </>
       ) : null}
     </section>
+  )
+}
+
+/** A rule as JSON lines, marking the lines the other side does not have. */
+function Lines({ value, other, kind }: { value: unknown; other: unknown; kind: 'added' | 'removed' }) {
+  const theirs = new Set(other ? JSON.stringify(other, null, 2).split('\n') : [])
+  return (
+    <pre>
+      {JSON.stringify(value, null, 2)
+        .split('\n')
+        .map((line, i) => (
+          <span key={i} className={theirs.has(line) ? undefined : kind}>
+            {line}
+            {'\n'}
+          </span>
+        ))}
+    </pre>
   )
 }
 

@@ -285,9 +285,10 @@ t.test(`admin console (${engine})`, async (t) => {
     const phone = await browser.page({ width: 390, height: 844 })
     await signIn(phone, base, admin)
     await phone.getByRole('heading', { name: 'Rules' }).waitFor()
-    for (const view of ['rules', 'review', 'history', 'audit', 'users']) {
+    const loaded = { rules: 'article.rule', review: 'table.impact', history: 'table.versions', audit: 'table.audit', users: 'table.users' }
+    for (const [view, selector] of Object.entries(loaded)) {
       await phone.goto(`${base}/admin/#/${view}`)
-      await phone.locator('main h2').waitFor()
+      await phone.locator(selector).first().waitFor()
       const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       t.ok(overflow <= 0, `${view}: the page itself does not scroll sideways (${overflow}px)`)
       await browser.screenshot(phone, `10-phone-${view}`)

@@ -49,7 +49,7 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       return page
     },
     async screenshot(page, name) {
-      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
     },
   }
 }

@@ -33,9 +33,11 @@ const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, option
 
   if (!existsSync(join(dir, 'index.html'))) {
     fastify.log.warn({ dir }, 'admin console not built; run `npm run build:console`')
-    fastify.get('/*', { schema: { hide: true } }, async () => {
+    const notBuilt = async () => {
       throw new HttpProblem(503, 'console-not-built', 'The admin console is not built: run `npm run build:console` (npm start does it).')
-    })
+    }
+    fastify.get('/', { schema: { hide: true } }, notBuilt)
+    fastify.get('/*', { schema: { hide: true } }, notBuilt)
     return
   }
 
