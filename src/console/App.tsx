@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { request, session } from './api.ts'
+import { session } from './api.ts'
 import { AuditView } from './AuditView.tsx'
 import { draftChanges } from './draft.ts'
 import { ExplainView } from './ExplainView.tsx'
@@ -7,7 +7,7 @@ import { HistoryView } from './HistoryView.tsx'
 import { usePolicy } from './policy-state.ts'
 import { ReviewView } from './ReviewView.tsx'
 import { RulesView } from './RulesView.tsx'
-import { SignIn } from './SignIn.tsx'
+import { SignIn, whoAmI } from './SignIn.tsx'
 import { TableView } from './TableView.tsx'
 import type { Account } from './types.ts'
 import { UsersView } from './UsersView.tsx'
@@ -52,8 +52,8 @@ export function App() {
     })
     // A reload keeps the tab's session: ask the API who the token belongs to.
     if (session.token) {
-      request<Account>('GET', '/api/me')
-        .then(({ data }) => setAccount(data), () => session.end())
+      whoAmI()
+        .then(({ account: known, allowed }) => (allowed ? setAccount(known) : session.end()), () => session.end())
         .finally(() => setChecking(false))
     }
   }, [])

@@ -3,7 +3,7 @@ import { compareRules, draftChanges, type RuleChange } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import { RuleForm } from './RuleForm.tsx'
 import type { PolicyRule, Report } from './types.ts'
-import { ProblemMessage } from './ui.tsx'
+import { ProblemMessage, useConfirm } from './ui.tsx'
 
 // The draft's rules grouped by role, each readable at a glance, with what changed against the
 // active version; edited one at a time in a form, or all at once as JSON.
@@ -14,6 +14,7 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
   const { active, draft, setDraft, validation, discard } = state
   const [editing, setEditing] = useState<Editing>(null)
   const [asJson, setAsJson] = useState(false)
+  const [dialog, confirm] = useConfirm()
 
   useEffect(() => {
     if (highlight) document.getElementById(`rule-${highlight}`)?.scrollIntoView({ block: 'center' })
@@ -46,7 +47,11 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
           <button type="button" onClick={() => setAsJson(!asJson)} aria-pressed={asJson}>
             {asJson ? 'Edit as forms' : 'Edit as JSON'}
           </button>
-          <button type="button" onClick={discard} disabled={!changes.rules && !changes.table}>
+          <button
+            type="button"
+            onClick={async () => (await confirm('Throw away every change in the draft and start again from the active version?', 'Discard draft')) && discard()}
+            disabled={!changes.rules && !changes.table}
+          >
             Discard draft
           </button>
           <a className="button primary" href="#/review">
@@ -55,6 +60,7 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
         </div>
       </header>
 
+      {dialog}
       {validation.error ? <ProblemMessage error={validation.error} title="The draft cannot be checked" /> : null}
       <ErrorList errors={errors.filter((error) => !error.ruleId)} />
 

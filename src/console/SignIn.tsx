@@ -7,6 +7,19 @@ interface Token {
   accessToken: string
 }
 
+/** The account behind the session's token, and whether the policy lets it use the console; a refused token is dropped. */
+export async function whoAmI(): Promise<{ account: Account; allowed: boolean }> {
+  const account = (await request<Account>('GET', '/api/me')).data
+  try {
+    await request('GET', '/api/admin/policies')
+    return { account, allowed: true }
+  } catch (problem) {
+    if (!(problem instanceof ApiError && problem.status === 403)) throw problem
+    session.end()
+    return { account, allowed: false }
+  }
+}
+
 /**
  * Username and password through the API's login. Whether the account may use the console is the
  * policy's answer: the console needs read access to the policy, which only admins have in
@@ -27,19 +40,11 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (account: Account) 
     try {
       const { data } = await request<Token>('POST', '/api/auth/login', { username, password })
       session.start(data.accessToken)
-      const account = (await request<Account>('GET', '/api/me')).data
-      try {
-        await request('GET', '/api/admin/policies')
-      } catch (problem) {
-        session.end()
-        if (problem instanceof ApiError && problem.status === 403) {
-          setRefused(account)
-          return
-        }
-        throw problem
-      }
-      onSignedIn(account)
+      const { account, allowed } = await whoAmI()
+      if (allowed) onSignedIn(account)
+      else setRefused(account)
     } catch (problem) {
+      session.end()
       setError(problem)
     } finally {
       setBusy(false)

@@ -21,10 +21,10 @@ const checkStatus = (page: Page) => page.getByTestId('check-status')
 t.test(`admin console (${engine})`, async (t) => {
   const api = await startApp(t, engine)
   const base = await api.app.listen({ host: '127.0.0.1', port: 0 })
-  const admin = await api.user('admin', `root${process.pid}`)
-  const member = await api.user('member', `alice${process.pid}`)
-  const auditor = await api.user('auditor', `audrey${process.pid}`)
-  const bystander = await api.user('member', `bob${process.pid}`)
+  const admin = await api.user('admin', 'admin')
+  const member = await api.user('member', 'alice')
+  const auditor = await api.user('auditor', 'audrey')
+  const bystander = await api.user('member', 'bob')
   const project = (await api.request({ method: 'POST', url: '/api/projects', as: member, payload: { name: 'Launch' } })).json()
   const tasks = []
   for (const title of ['Write copy', 'Book venue', 'Send invites']) {
@@ -275,9 +275,17 @@ t.test(`admin console (${engine})`, async (t) => {
     await row.locator('td.allow').filter({ hasText: 'deny 403 ✓' }).waitFor()
     await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
     await browser.screenshot(page, '09-decision-table')
+
+    await page.reload()
+    await page.locator(`tr[data-row="${n}"]`).waitFor()
+    t.equal(await rows.count(), before + 1, 'a reload keeps the session and the draft')
     await page.goto(`${base}/admin/#/rules`)
     await page.getByRole('button', { name: 'Discard draft' }).click()
-    t.pass('the added row passes')
+    await page.getByRole('dialog').getByRole('button', { name: 'Discard draft' }).click()
+    await page.getByText(/no rule changes · Valid/).waitFor()
+    await page.goto(`${base}/admin/#/table`)
+    await rows.first().waitFor()
+    t.equal(await rows.count(), before, 'discarding drops the added row')
   })
 
   t.test('readable at 390×844', async (t) => {

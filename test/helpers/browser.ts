@@ -49,6 +49,7 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       return page
     },
     async screenshot(page, name) {
+      await page.evaluate(() => window.scrollTo(0, 0))
       await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
     },
   }
