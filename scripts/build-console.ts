@@ -1,10 +1,13 @@
 import { build } from 'esbuild'
-import { mkdir, rm, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, rename, writeFile } from 'node:fs/promises'
+import { promisify } from 'node:util'
+import { brotliCompress, constants, gzip } from 'node:zlib'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // Bundles the admin console (src/console) into dist/console: content-hashed script and
-// stylesheet, and an index.html that names them. `npm start` and `npm test` run this first; it
+// stylesheet and an index.html that names them, each also brotli- and gzip-compressed (served
+// as such to browsers that accept it). `npm start` and `npm test` run this first; it
 // takes well under a second. Built into a fresh folder and swapped in, so a server that is
 // running keeps serving a complete console.
 
@@ -33,9 +36,16 @@ export async function buildConsole(outDir = CONSOLE_DIST): Promise<void> {
   const style = outputs.find((file) => file.endsWith('.css'))
   if (!script || !style) throw new Error(`console build produced ${outputs.join(', ')}`)
   await writeFile(join(staging, 'index.html'), page(script, style))
+  for (const file of [join('assets', script), join('assets', style), 'index.html']) await precompress(join(staging, file))
   await mkdir(dirname(outDir), { recursive: true })
   await rm(outDir, { recursive: true, force: true })
   await rename(staging, outDir)
+}
+
+async function precompress(path: string) {
+  const content = await readFile(path)
+  await writeFile(`${path}.br`, await promisify(brotliCompress)(content, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }))
+  await writeFile(`${path}.gz`, await promisify(gzip)(content, { level: 9 }))
 }
 
 const page = (script: string, style: string) => `<!doctype html>

@@ -20,7 +20,8 @@ export function ReviewView({ state }: { state: PolicyState }) {
   const changes = draftChanges(active, draft)
   const failing = report?.table?.rows.filter((row) => !row.pass) ?? []
   const conflict = outcome?.error instanceof ApiError && outcome.error.status === 409
-  const blocked = !report || validation.checking || !report.valid || failing.length > 0 || Boolean(report.lockout) || (!changes.rules && !changes.table)
+  // Failing rows and lockouts are left for the API to refuse (422), so its answer is what the admin sees.
+  const blocked = !report || validation.checking || !report.valid || (!changes.rules && !changes.table)
 
   async function activate(event: FormEvent) {
     event.preventDefault()

@@ -54,6 +54,7 @@ t.test(`admin console (${engine})`, async (t) => {
     t.match(await page.getByRole('alert').innerText(), new RegExp(`${member.username}.*member.*administrators only`, 's'))
     t.equal(await page.evaluate(() => sessionStorage.length), 0, 'the token was dropped')
     await browser.screenshot(page, '01-member-refused')
+    t.same(await browser.accessibility(page), [], 'sign-in: no WCAG 2.1 AA violation')
   })
 
   t.test('an admin signs in with the keyboard alone', async (t) => {
@@ -78,6 +79,7 @@ t.test(`admin console (${engine})`, async (t) => {
     }
     await t.resolves(checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor())
     await browser.screenshot(page, '02-rules')
+    t.same(await browser.accessibility(page), [], 'rules: no WCAG 2.1 AA violation')
   })
 
   t.test('an invalid rule is reported inline while editing the JSON', async (t) => {
@@ -121,8 +123,17 @@ t.test(`admin console (${engine})`, async (t) => {
     const auditorImpact = page.locator('table.impact tr[data-role="auditor"]')
     t.match(await auditorImpact.locator('td').nth(3).innerText(), new RegExp(`\\+${tasks.length} tasks`), `auditors could now change all ${tasks.length} tasks`)
     t.match(await auditorImpact.locator('td').nth(1).innerText(), /—/, 'and no project')
-    t.ok(await page.getByRole('button', { name: /Activate as version/ }).isDisabled(), 'activation waits for the table')
     await browser.screenshot(page, '03-review-flips-impact')
+    t.same(await browser.accessibility(page), [], 'review: no WCAG 2.1 AA violation')
+  })
+
+  t.test('activating while table rows fail: the API refuses and the console shows the rows', async (t) => {
+    await page.getByRole('button', { name: 'Activate as version 2' }).click()
+    const refusal = page.locator('form.activate')
+    await refusal.getByText('Not activated').waitFor()
+    t.match(await refusal.innerText(), /\(422\)[\s\S]*5 decision-table row\(s\) fail/)
+    t.equal(await refusal.locator('details.table-results tbody tr').count(), expectedFlips.length, 'the failing rows, listed')
+    t.equal(await activeVersion(), 1, 'nothing was activated')
   })
 
   t.test('accept the new outcomes and activate: the API enforces the change', async (t) => {
@@ -184,6 +195,7 @@ t.test(`admin console (${engine})`, async (t) => {
     t.match(await changed.innerText(), /changed[\s\S]*"action": "read"[\s\S]*"read",\s*"update"/, 'the rule before and after, side by side')
     t.equal(await page.locator('table.side-by-side tbody tr').count(), 1, 'only the rule that differs')
     await browser.screenshot(page, '05-history-diff')
+    t.same(await browser.accessibility(page), [], 'history: no WCAG 2.1 AA violation')
 
     await page.getByRole('button', { name: 'Roll back to version 1' }).click()
     const dialog = page.getByRole('dialog')
@@ -214,6 +226,7 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByText(/1–1 of 1/).waitFor()
     t.match(await page.locator('table.audit tbody').innerText(), new RegExp(`read Project #${project.id} → 404`))
     await browser.screenshot(page, '06-audit')
+    t.same(await browser.accessibility(page), [], 'audit: no WCAG 2.1 AA violation')
   })
 
   t.test('explain: the deciding rule, linked to the rules view', async (t) => {
@@ -227,6 +240,7 @@ t.test(`admin console (${engine})`, async (t) => {
     await answer.waitFor()
     t.match(await answer.innerText(), /Allowed[\s\S]*member\.tasks\.in-own-projects/)
     await browser.screenshot(page, '07-explain')
+    t.same(await browser.accessibility(page), [], 'explain: no WCAG 2.1 AA violation')
     await page.getByRole('combobox', { name: /^User/ }).selectOption(String(auditor.id))
     await page.getByRole('button', { name: 'Explain' }).click()
     await page.locator('.explanation.denied').waitFor()
@@ -246,6 +260,7 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByText(`${bystander.username} is now auditor.`).waitFor()
     t.equal((await api.request({ url: `/api/admin/users/${bystander.id}`, as: admin })).json().role, 'auditor')
     await browser.screenshot(page, '08-users')
+    t.same(await browser.accessibility(page), [], 'users: no WCAG 2.1 AA violation')
 
     await page.getByRole('button', { name: `Delete ${bystander.username}` }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
@@ -275,6 +290,7 @@ t.test(`admin console (${engine})`, async (t) => {
     await row.locator('td.allow').filter({ hasText: 'deny 403 ✓' }).waitFor()
     await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
     await browser.screenshot(page, '09-decision-table')
+    t.same(await browser.accessibility(page), [], 'decision table: no WCAG 2.1 AA violation')
 
     await page.reload()
     await page.locator(`tr[data-row="${n}"]`).waitFor()
@@ -286,6 +302,29 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.goto(`${base}/admin/#/table`)
     await rows.first().waitFor()
     t.equal(await rows.count(), before, 'discarding drops the added row')
+  })
+
+  t.test('a change that would lock admins out is flagged, and refused with the reason', async (t) => {
+    await page.goto(`${base}/admin/#/rules`)
+    await page.getByRole('button', { name: 'Remove rule admin.manage-all' }).click()
+    await page.locator('article.removed[aria-label="Rule admin.manage-all"]').waitFor()
+    await page.goto(`${base}/admin/#/review`)
+    const warning = page.locator('.problem', { hasText: 'This change would lock administrators out' })
+    await warning.waitFor()
+    t.match(await warning.innerText(), /No role could manage policies any more/)
+    // Past the table (the admins' rows flip too), the lockout is what the API refuses.
+    await page.getByRole('button', { name: /Accept the new outcomes? into the draft table/ }).click()
+    await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
+    await page.getByRole('button', { name: /Activate as version/ }).click()
+    const refusal = page.locator('form.activate .problem')
+    await refusal.waitFor()
+    t.match(await refusal.innerText(), /Not activated \(422\)[\s\S]*No role could manage policies any more/)
+    t.equal(await activeVersion(), 5, 'nothing was activated')
+    await browser.screenshot(page, '11-lockout')
+    await page.goto(`${base}/admin/#/rules`)
+    await page.getByRole('button', { name: 'Discard draft' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Discard draft' }).click()
+    await page.getByText(/no rule changes · Valid/).waitFor()
   })
 
   t.test('readable at 390×844', async (t) => {

@@ -1,5 +1,6 @@
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
@@ -19,7 +20,11 @@ export interface Browser {
   page(viewport?: { width: number; height: number }): Promise<Page>
   problems: string[]
   screenshot(page: Page, name: string): Promise<void>
+  /** WCAG 2.1 A/AA violations axe-core finds on the page as it is now, as "rule: element" lines. */
+  accessibility(page: Page): Promise<string[]>
 }
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 export async function launchBrowser(t: Test): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
@@ -47,6 +52,16 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       })
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
       return page
+    },
+    async accessibility(page) {
+      // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+      await page.evaluate(axeSource)
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe
+        const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+        return result.violations.flatMap((v) => v.nodes.map((node) => `${v.id} (${v.help}): ${node.target.join(' ')}`))
+      })
+      return violations
     },
     async screenshot(page, name) {
       await page.evaluate(() => window.scrollTo(0, 0))

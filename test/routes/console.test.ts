@@ -44,11 +44,26 @@ t.test('the built console', async (t) => {
     t.notMatch(page.body, /<script>|<style|style=|https?:\/\/(?!www\.w3)/, 'no inline script or style, nothing from elsewhere')
   }
 
+  for (const encoding of ['br', 'gzip']) {
+    const page = await app.inject({ url: '/admin/', headers: { 'accept-encoding': encoding } })
+    t.equal(page.statusCode, 200, `the page, to a browser that accepts ${encoding}`)
+    t.equal(page.headers['content-encoding'], encoding)
+    t.equal(page.headers['cache-control'], 'no-cache')
+    t.match(page.headers['content-security-policy'], /^default-src 'none'/)
+  }
+
   const js = await app.inject({ url: `/admin/assets/${script}` })
   t.equal(js.statusCode, 200)
   t.match(js.headers['content-type'], /javascript/)
   t.equal(js.headers['cache-control'], 'public, max-age=31536000, immutable', 'hashed assets are cached for good')
   t.notMatch(js.body, /https?:\/\/(cdn|unpkg|fonts)\./, 'no CDN')
+  const brotli = await app.inject({ url: `/admin/assets/${script}`, headers: { 'accept-encoding': 'br, gzip' } })
+  t.equal(brotli.headers['content-encoding'], 'br', 'precompressed with brotli')
+  t.ok(brotli.rawPayload.length < js.rawPayload.length / 2.5, `${brotli.rawPayload.length} of ${js.rawPayload.length} bytes`)
+  t.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable')
+  t.match(brotli.headers.vary, /accept-encoding/i)
+  const gzipped = await app.inject({ url: `/admin/assets/${script}`, headers: { 'accept-encoding': 'gzip' } })
+  t.equal(gzipped.headers['content-encoding'], 'gzip')
   const css = await app.inject({ url: `/admin/assets/${style}` })
   t.equal(css.statusCode, 200)
   t.match(css.headers['content-type'], /text\/css/)

@@ -44,12 +44,16 @@ const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, option
   await fastify.register(fastifyStatic, {
     root: dir,
     prefix: '/',
-    index: 'index.html',
+    index: ['index.html'],
     wildcard: false,
     cacheControl: false,
+    preCompressed: true,
     setHeaders(response, path) {
       // Assets carry a content hash in their name; the page does not, so it is always revalidated.
-      response.setHeader('cache-control', path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable')
+      const isPage = /index\.html(\.br|\.gz)?$/.test(path)
+      response.setHeader('cache-control', isPage ? 'no-cache' : 'public, max-age=31536000, immutable')
+      // Served brotli/gzip/plain by Accept-Encoding, so caches must key on it.
+      response.setHeader('vary', 'accept-encoding')
     },
   })
 }
