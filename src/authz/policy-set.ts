@@ -1,11 +1,14 @@
 import { Type, type Static } from 'typebox'
 import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS, type DecisionRowData } from './decision-table.ts'
 import { RawRuleSchema, type PolicyDocument } from './policy.ts'
+import { ROLE_NAME_PATTERN } from './vocabulary.ts'
+
+export { canonical, diffRules } from './rule-diff.ts'
 
 // A policy version as the admin API, the CLI and the database see it: a flat list of rules, each
 // naming its role, and the decision table the rules must pass.
 
-export const RoleName = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,49}$' })
+export const RoleName = Type.String({ pattern: ROLE_NAME_PATTERN })
 
 export const PolicyRuleSchema = Type.Object({ role: RoleName, ...RawRuleSchema.properties }, { additionalProperties: false })
 export type PolicyRule = Static<typeof PolicyRuleSchema>
@@ -43,22 +46,4 @@ export function toDocument(rules: PolicyRule[]): PolicyDocument {
 
 export function toRules(document: PolicyDocument): PolicyRule[] {
   return Object.entries(document).flatMap(([role, rules]) => rules.map((rule) => ({ role, ...rule })))
-}
-
-/** What changed between two rule lists, by rule id. */
-export function diffRules(before: PolicyRule[], after: PolicyRule[]) {
-  const old = new Map(before.map((rule) => [rule.id, rule]))
-  const next = new Map(after.map((rule) => [rule.id, rule]))
-  return {
-    added: after.filter((rule) => !old.has(rule.id)).map((rule) => rule.id),
-    removed: before.filter((rule) => !next.has(rule.id)).map((rule) => rule.id),
-    changed: after.filter((rule) => old.has(rule.id) && canonical(old.get(rule.id)) !== canonical(rule)).map((rule) => rule.id),
-  }
-}
-
-/** JSON with keys sorted, so a rule read back from the database (JSONB reorders keys) compares equal. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, item) =>
-    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item,
-  )
 }

@@ -5,11 +5,13 @@ import Value from 'typebox/value'
 
 // The policy as data: CASL raw rules grouped by role, each with a stable id.
 
+import { RULE_ID_PATTERN, ROLE_NAME_PATTERN } from './vocabulary.ts'
+
 export { ACTIONS, type Action } from './vocabulary.ts'
 
 export const RawRuleSchema = Type.Object(
   {
-    id: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,100}$', description: 'Stable identifier, named in decisions and audit records' }),
+    id: Type.String({ pattern: RULE_ID_PATTERN, description: 'Stable identifier, named in decisions and audit records' }),
     action: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
     subject: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
     conditions: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -22,7 +24,7 @@ export const RawRuleSchema = Type.Object(
 export type RawPolicyRule = Static<typeof RawRuleSchema>
 
 /** The file shape: `{ "<role>": [rule, …], … }`. */
-export const PolicyFileSchema = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,49}$' }), Type.Array(RawRuleSchema))
+export const PolicyFileSchema = Type.Record(Type.String({ pattern: ROLE_NAME_PATTERN }), Type.Array(RawRuleSchema))
 export type PolicyDocument = Static<typeof PolicyFileSchema>
 
 export const RULES_FILE = 'rules.json'

@@ -7,5 +7,15 @@ export type Action = (typeof ACTIONS)[number]
 
 /** Columns of the decision table (policies/decision-table.md). */
 export const TABLE_ACTIONS = ['list', 'read', 'create', 'update', 'move', 'delete'] as const
-export const TABLE_SUBJECTS = ['Project', 'Task', 'User'] as const
 export const TABLE_RESOURCES = ['own', 'other', 'none'] as const
+
+/** Subjects whose objects have ids: what the decision table and explain talk about. */
+export const OBJECT_SUBJECTS = ['Project', 'Task', 'User'] as const
+export const TABLE_SUBJECTS = OBJECT_SUBJECTS
+
+/** Rule ids and role names (written so they are also valid HTML `pattern` attributes). */
+export const RULE_ID_PATTERN = '^[A-Za-z0-9_.:\\-]{1,100}$'
+export const ROLE_NAME_PATTERN = '^[a-z][a-z0-9_\\-]{0,49}$'
+
+/** Kinds of audit events. */
+export const AUDIT_KINDS = ['policy.activate', 'policy.rollback', 'request.denied'] as const

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { session } from './api.ts'
 import { AuditView } from './AuditView.tsx'
 import { draftChanges } from './draft.ts'
@@ -29,7 +29,13 @@ function useRoute(): { view: View; detail?: string } {
   const read = () => {
     const [, view, detail] = window.location.hash.split('/')
     const known = VIEWS.find(([name]) => name === view)
-    return { view: known ? known[0] : 'rules', detail: detail ? decodeURIComponent(detail) : undefined }
+    let decoded: string | undefined
+    try {
+      decoded = detail ? decodeURIComponent(detail) : undefined
+    } catch {
+      decoded = undefined // a mangled link: show the view without a detail
+    }
+    return { view: known ? known[0] : 'rules', detail: decoded }
   }
   const [route, setRoute] = useState(read)
   useEffect(() => {
@@ -44,16 +50,37 @@ export function App() {
   const [account, setAccount] = useState<Account | null>(null)
   const [checking, setChecking] = useState(Boolean(session.token))
   const [notice, setNotice] = useState<string>()
+  const signedIn = useRef(false)
+  signedIn.current = account !== null
+  const probing = useRef(false)
 
   useEffect(() => {
     session.onSignedOut((reason) => {
       setAccount(null)
       setNotice(reason)
     })
+    // A 403 may mean this account was demoted meanwhile: if the policy no longer lets it in, out.
+    session.onForbidden(() => {
+      if (!signedIn.current || probing.current) return
+      probing.current = true
+      whoAmI()
+        .then(
+          ({ allowed }) => {
+            if (allowed) return
+            setAccount(null)
+            setNotice('Your account no longer has access to the policy console.')
+          },
+          () => {},
+        )
+        .finally(() => (probing.current = false))
+    })
     // A reload keeps the tab's session: ask the API who the token belongs to.
     if (session.token) {
       whoAmI()
-        .then(({ account: known, allowed }) => (allowed ? setAccount(known) : session.end()), () => session.end())
+        .then(
+          ({ account: known, allowed }) => (allowed ? setAccount(known) : setNotice('Your account no longer has access to the policy console.')),
+          (error: unknown) => setNotice(error instanceof Error ? `${error.message} Sign in again.` : 'Sign in again.'),
+        )
         .finally(() => setChecking(false))
     }
   }, [])
@@ -75,9 +102,9 @@ export function App() {
 
 function Console({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
   const route = useRoute()
-  const policy = usePolicy()
+  const policy = usePolicy(account.id)
   const changes = policy.active && policy.draft ? draftChanges(policy.active, policy.draft) : null
-  const pending = changes ? changes.rules + (changes.table ? 1 : 0) : 0
+  const pending = changes ? changes.rules + (changes.order ? 1 : 0) + (changes.table ? 1 : 0) : 0
   useEffect(() => {
     document.getElementById('main')?.focus()
   }, [route.view])

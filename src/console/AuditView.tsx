@@ -1,12 +1,15 @@
 import { useState, type FormEvent } from 'react'
+import type { AUDIT_KINDS } from '../authz/vocabulary.ts'
 import { api, query } from './api.ts'
+import { SUBJECT_SUGGESTIONS } from './RuleForm.tsx'
 import type { AuditEvent, Page } from './types.ts'
 import { Pager, ProblemMessage, time, useLoad } from './ui.tsx'
 
 // Policy changes and denied requests, newest first, filtered on the server.
 
 const PAGE = 25
-const KINDS = { '': 'Everything', 'policy.activate': 'Policy activations', 'policy.rollback': 'Rollbacks', 'request.denied': 'Denied requests' }
+const KIND_LABELS: Record<(typeof AUDIT_KINDS)[number], string> = { 'policy.activate': 'Policy activations', 'policy.rollback': 'Rollbacks', 'request.denied': 'Denied requests' }
+const KINDS: Record<string, string> = { '': 'Everything', ...KIND_LABELS }
 
 interface Filters {
   kind: string
@@ -66,11 +69,9 @@ export function AuditView() {
           Subject
           <input list="audit-subjects" {...field('subject')} />
           <datalist id="audit-subjects">
-            <option value="Project" />
-            <option value="Task" />
-            <option value="User" />
-            <option value="PolicyVersion" />
-            <option value="AuditEvent" />
+            {SUBJECT_SUGGESTIONS.filter((name) => name !== 'all').map((name) => (
+              <option key={name} value={name} />
+            ))}
           </datalist>
         </label>
         <label>
@@ -120,7 +121,7 @@ export function AuditView() {
                     <td>
                       <time dateTime={event.createdAt}>{time(event.createdAt)}</time>
                     </td>
-                    <td>{KINDS[event.kind as keyof typeof KINDS] ?? event.kind}</td>
+                    <td>{KINDS[event.kind] ?? event.kind}</td>
                     <td>{event.username ? `${event.username} (#${event.userId})` : <span className="muted">—</span>}</td>
                     <td>
                       <EventDetail event={event} />

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import { ACTIONS } from '../authz/vocabulary.ts'
+import { ACTIONS, OBJECT_SUBJECTS } from '../authz/vocabulary.ts'
 import { api, query } from './api.ts'
 import type { Explanation, Page, User } from './types.ts'
 import { ProblemMessage, useLoad } from './ui.tsx'
@@ -7,12 +7,12 @@ import { ProblemMessage, useLoad } from './ui.tsx'
 // Why may (or may not) this user do this to that object? Answered by the active policy, with the
 // deciding rule linked to its place in the rules view.
 
-const SUBJECTS = ['Project', 'Task', 'User'] as const
-
 export function ExplainView() {
   const [search, setSearch] = useState('')
   const users = useLoad(() => api.get<Page<User>>(`/api/admin/users${query({ limit: 100, search: search || undefined, ordering: 'username' })}`), [search])
-  const [userId, setUserId] = useState('')
+  const [chosen, setChosen] = useState<User | null>(null)
+  // The chosen user stays a choice while the search shows others, so what is asked is what is shown.
+  const choices = [...(chosen ? [chosen] : []), ...(users.data?.items ?? []).filter((user) => user.id !== chosen?.id)]
   const [action, setAction] = useState('read')
   const [subject, setSubject] = useState<string>('Project')
   const [id, setId] = useState('')
@@ -20,10 +20,9 @@ export function ExplainView() {
 
   async function ask(event: FormEvent) {
     event.preventDefault()
-    const user = users.data?.items.find((u) => String(u.id) === userId)
-    const asked = `${user ? user.username : 'you'} → ${action} ${subject} #${id}`
+    const asked = `${chosen ? chosen.username : 'you'} → ${action} ${subject} #${id}`
     try {
-      const explanation = await api.post<Explanation>('/api/authz/explain', { action, subject, id: Number(id), ...(userId ? { userId: Number(userId) } : {}) })
+      const explanation = await api.post<Explanation>('/api/authz/explain', { action, subject, id: Number(id), ...(chosen ? { userId: chosen.id } : {}) })
       setAnswer({ explanation, asked })
     } catch (error) {
       setAnswer({ error, asked })
@@ -43,9 +42,9 @@ export function ExplainView() {
           </label>
           <label>
             User
-            <select name="userId" value={userId} onChange={(e) => setUserId(e.target.value)}>
+            <select name="userId" value={chosen?.id ?? ''} onChange={(e) => setChosen(choices.find((user) => String(user.id) === e.target.value) ?? null)}>
               <option value="">Me</option>
-              {users.data?.items.map((user) => (
+              {choices.map((user) => (
                 <option key={user.id} value={user.id}>
                   {user.username} ({user.role}, #{user.id})
                 </option>
@@ -63,7 +62,7 @@ export function ExplainView() {
           <label>
             Subject
             <select name="subject" value={subject} onChange={(e) => setSubject(e.target.value)}>
-              {SUBJECTS.map((s) => (
+              {OBJECT_SUBJECTS.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api, query } from './api.ts'
-import { canonical, compareRules, draftChanges, draftFrom } from './draft.ts'
+import { canonical, compareRules } from '../authz/rule-diff.ts'
+import { draftChanges, draftFrom, hasChanges } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import type { Page, TableRow, Version, VersionWithRules } from './types.ts'
 import { Notice, Pager, ProblemMessage, time, useConfirm, useLoad } from './ui.tsx'
@@ -28,7 +29,7 @@ export function HistoryView({ state }: { state: PolicyState }) {
   async function rollback(version: Version) {
     if (!(await confirm(`Activate the rules and table of version ${version.version} again, as version ${active!.version + 1}?`, `Roll back to ${version.version}`))) return
     try {
-      const untouched = state.draft && active && !Object.values(draftChanges(active, state.draft)).some(Boolean)
+      const untouched = state.draft && active && !hasChanges(draftChanges(active, state.draft))
       const next = await api.post<{ version: number; rules: VersionWithRules['rules']; table: TableRow[] }>('/api/admin/policies/rollback', { version: version.version })
       const latest = await state.reload()
       if (untouched) state.setDraft(draftFrom(latest))
@@ -187,6 +188,8 @@ function Lines({ value, other, kind }: { value: unknown; other: unknown; kind: '
         .split('\n')
         .map((line, i) => (
           <span key={i} className={theirs.has(line) ? undefined : kind}>
+            {/* A diff's + and − say it without colour. */}
+            {theirs.has(line) ? '  ' : kind === 'added' ? '+ ' : '− '}
             {line}
             {'\n'}
           </span>

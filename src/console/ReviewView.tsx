@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { ApiError } from './api.ts'
-import { acceptOutcomes, draftChanges } from './draft.ts'
+import { acceptOutcomes, draftChanges, hasChanges } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import { DraftStatus, ErrorList } from './RulesView.tsx'
 import type { Flip, Report, RoleImpact, TableResult } from './types.ts'
@@ -10,18 +10,18 @@ import { Notice, ProblemMessage } from './ui.tsx'
 // would change on live data, and the activation itself (If-Match on the version it is based on).
 
 export function ReviewView({ state }: { state: PolicyState }) {
-  const { active, draft, setDraft, validation } = state
+  const { active, draft, setDraft, validation, currentReport } = state
   const [message, setMessage] = useState('')
-  const [outcome, setOutcome] = useState<{ activated?: number; error?: unknown } | null>(null)
+  const [outcome, setOutcome] = useState<{ activated?: number; error?: unknown; overridden?: string[] } | null>(null)
   const [busy, setBusy] = useState(false)
   if (!active || !draft) return <ProblemMessage error={state.loadError} />
 
   const report = validation.report
-  const changes = draftChanges(active, draft)
-  const failing = report?.table?.rows.filter((row) => !row.pass) ?? []
+  const changed = hasChanges(draftChanges(active, draft))
+  const failing = currentReport?.table?.rows.filter((row) => !row.pass) ?? []
   const conflict = outcome?.error instanceof ApiError && outcome.error.status === 409
   // Failing rows and lockouts are left for the API to refuse (422), so its answer is what the admin sees.
-  const blocked = !report || validation.checking || !report.valid || (!changes.rules && !changes.table)
+  const blocked = !currentReport || !currentReport.valid || !changed
 
   async function activate(event: FormEvent) {
     event.preventDefault()
@@ -40,8 +40,7 @@ export function ReviewView({ state }: { state: PolicyState }) {
   async function reapply() {
     setBusy(true)
     try {
-      await state.reapplyOnLatest()
-      setOutcome(null)
+      setOutcome({ overridden: await state.reapplyOnLatest() })
     } catch (error) {
       setOutcome({ error })
     } finally {
@@ -57,6 +56,23 @@ export function ReviewView({ state }: { state: PolicyState }) {
       </header>
 
       {outcome?.activated ? <Notice kind="success">Version {outcome.activated} is active on every instance.</Notice> : null}
+      {outcome?.overridden ? (
+        <Notice kind={outcome.overridden.length ? 'warning' : 'info'}>
+          Your edits were applied again on version {draft.basedOn}.
+          {outcome.overridden.length ? (
+            <>
+              {' '}
+              Your edit was kept over the other change to:
+              <ul aria-label="Edits kept over another change">
+                {outcome.overridden.map((item) => (
+                  <li key={item}>{item}</li>
+                ))}
+              </ul>
+              Check them before activating.
+            </>
+          ) : null}
+        </Notice>
+      ) : null}
       {validation.error ? <ProblemMessage error={validation.error} title="The draft cannot be checked" /> : null}
       {report ? (
         <>
@@ -96,7 +112,7 @@ export function ReviewView({ state }: { state: PolicyState }) {
         <button type="submit" className="primary" disabled={blocked || busy}>
           Activate as version {active.version + 1}
         </button>
-        {!changes.rules && !changes.table ? <p className="muted">The draft is the same as the active version.</p> : null}
+        {!changed ? <p className="muted">The draft is the same as the active version.</p> : null}
         {conflict ? (
           <div className="problem" role="alert">
             <strong>The policy changed meanwhile</strong>
@@ -274,7 +290,10 @@ export function TableResults({ rows, flips, caption = 'Decision table', open = f
           <tbody>
             {rows.map((row) => (
               <tr key={row.row} className={`${row.pass ? 'pass' : 'fail'} ${flipped.has(row.row) ? 'flipped' : ''}`}>
-                <td>{row.row}</td>
+                <td>
+                  {row.row}
+                  {flipped.has(row.row) ? <span className="badge changed">flips</span> : null}
+                </td>
                 <td>{row.role}</td>
                 <td>{row.action}</td>
                 <td>{row.subject}</td>

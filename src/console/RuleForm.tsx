@@ -1,15 +1,18 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { ROLES } from '../authz/roles.ts'
-import { ACTIONS, TABLE_SUBJECTS } from '../authz/vocabulary.ts'
+import { ACTIONS, OBJECT_SUBJECTS, ROLE_NAME_PATTERN, RULE_ID_PATTERN } from '../authz/vocabulary.ts'
 import type { PolicyRule } from './types.ts'
+import { Field } from './ui.tsx'
 
 // One rule as a form. Conditions are CASL/Prisma conditions typed as JSON; everything else has
 // its own control. What the form cannot know (fields of a subject, operators) the validate
 // endpoint checks as soon as the rule is saved into the draft.
 
-const SUBJECT_SUGGESTIONS = [...TABLE_SUBJECTS, 'PolicyVersion', 'AuditEvent', 'all']
+/** Subjects offered as suggestions; the API validates against its data model. */
+export const SUBJECT_SUGGESTIONS = [...OBJECT_SUBJECTS, 'PolicyVersion', 'AuditEvent', 'all']
 const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
 const oneOrMany = (values: string[]) => (values.length === 1 ? values[0]! : values)
+const splitList = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean)
 
 export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: PolicyRule | null; roles: string[]; takenIds: string[]; onSave: (rule: PolicyRule) => void; onCancel: () => void }) {
   const [id, setId] = useState(rule?.id ?? '')
@@ -26,10 +29,8 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
 
   function submit(event: FormEvent) {
     event.preventDefault()
-    const subjectList = subjects.split(',').map((s) => s.trim()).filter(Boolean)
-    const fieldList = fields.split(',').map((s) => s.trim()).filter(Boolean)
     if (!actions.length) return setProblem('Choose at least one action.')
-    if (!subjectList.length) return setProblem('Name at least one subject.')
+    if (!splitList(subjects).length) return setProblem('Name at least one subject.')
     if (id !== rule?.id && takenIds.includes(id)) return setProblem(`Another rule already has the id "${id}".`)
     let parsed: Record<string, unknown> | undefined
     if (conditions.trim()) {
@@ -44,9 +45,9 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
       id,
       role,
       action: oneOrMany(actions),
-      subject: oneOrMany(subjectList),
+      subject: oneOrMany(splitList(subjects)),
       ...(parsed ? { conditions: parsed } : {}),
-      ...(fieldList.length ? { fields: oneOrMany(fieldList) } : {}),
+      ...(splitList(fields).length ? { fields: oneOrMany(splitList(fields)) } : {}),
       ...(inverted ? { inverted: true } : {}),
       ...(reason.trim() ? { reason: reason.trim() } : {}),
     })
@@ -60,20 +61,21 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
         {rule ? `Edit rule ${rule.id}` : 'New rule'}
       </h3>
       <div className="grid-2">
-        <label>
-          Rule id
-          <input name="id" required pattern="[A-Za-z0-9_.:\-]{1,100}" value={id} onChange={(e) => setId(e.target.value)} aria-describedby="rule-id-help" />
-          <small id="rule-id-help">Stable name used in decisions and audit records, e.g. member.tasks.read</small>
-        </label>
-        <label>
-          Role
-          <input name="role" required list="known-roles" pattern="[a-z][a-z0-9_\-]{0,49}" value={role} onChange={(e) => setRole(e.target.value)} />
-          <datalist id="known-roles">
-            {[...new Set([...ROLES, ...roles])].map((name) => (
-              <option key={name} value={name} />
-            ))}
-          </datalist>
-        </label>
+        <Field label="Rule id" help="Stable name used in decisions and audit records, e.g. member.tasks.read">
+          {(control) => <input {...control} name="id" required pattern={RULE_ID_PATTERN} value={id} onChange={(e) => setId(e.target.value)} />}
+        </Field>
+        <Field label="Role">
+          {(control) => (
+            <>
+              <input {...control} name="role" required list="known-roles" pattern={ROLE_NAME_PATTERN} value={role} onChange={(e) => setRole(e.target.value)} />
+              <datalist id="known-roles">
+                {[...new Set([...ROLES, ...roles])].map((name) => (
+                  <option key={name} value={name} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
       </div>
       <fieldset>
         <legend>Actions</legend>
@@ -84,34 +86,33 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
         ))}
       </fieldset>
       <div className="grid-2">
-        <label>
-          Subjects
-          <input name="subject" required list="known-subjects" value={subjects} onChange={(e) => setSubjects(e.target.value)} aria-describedby="subject-help" />
-          <datalist id="known-subjects">
-            {SUBJECT_SUGGESTIONS.map((name) => (
-              <option key={name} value={name} />
-            ))}
-          </datalist>
-          <small id="subject-help">Comma-separated: Project, Task, User, PolicyVersion, AuditEvent or all</small>
-        </label>
-        <label>
-          Fields (optional)
-          <input name="fields" value={fields} onChange={(e) => setFields(e.target.value)} aria-describedby="fields-help" />
-          <small id="fields-help">Comma-separated; limits the rule to these fields</small>
-        </label>
+        <Field label="Subjects" help="Comma-separated: Project, Task, User, PolicyVersion, AuditEvent or all">
+          {(control) => (
+            <>
+              <input {...control} name="subject" required list="known-subjects" value={subjects} onChange={(e) => setSubjects(e.target.value)} />
+              <datalist id="known-subjects">
+                {SUBJECT_SUGGESTIONS.map((name) => (
+                  <option key={name} value={name} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <Field label="Fields (optional)" help="Comma-separated; limits the rule to these fields">
+          {(control) => <input {...control} name="fields" value={fields} onChange={(e) => setFields(e.target.value)} />}
+        </Field>
       </div>
-      <label>
-        Conditions (JSON, optional)
-        <textarea name="conditions" rows={4} spellCheck={false} value={conditions} onChange={(e) => setConditions(e.target.value)} placeholder='{"ownerId": "${user.id}"}' aria-describedby="conditions-help" />
-        <small id="conditions-help">{'Placeholders: ${user.id}, ${user.username}, ${user.role}. Relations: {"project": {"is": {"ownerId": "${user.id}"}}}'}</small>
-      </label>
+      <Field label="Conditions (JSON, optional)" help={'Placeholders: ${user.id}, ${user.username}, ${user.role}. Relations: {"project": {"is": {"ownerId": "${user.id}"}}}'}>
+        {(control) => (
+          <textarea {...control} name="conditions" rows={4} spellCheck={false} value={conditions} onChange={(e) => setConditions(e.target.value)} placeholder='{"ownerId": "${user.id}"}' />
+        )}
+      </Field>
       <label className="inline">
         <input type="checkbox" name="inverted" checked={inverted} onChange={(e) => setInverted(e.target.checked)} /> Forbid (an inverted rule: denies what it matches)
       </label>
-      <label>
-        Reason (shown to users who are refused, optional)
-        <input name="reason" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
-      </label>
+      <Field label="Reason (shown to users who are refused, optional)">
+        {(control) => <input {...control} name="reason" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />}
+      </Field>
       {problem ? (
         <p className="problem" role="alert">
           {problem}

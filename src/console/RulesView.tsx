@@ -1,14 +1,15 @@
-import { useEffect, useMemo, useState } from 'react'
-import { compareRules, draftChanges, type RuleChange } from './draft.ts'
+import { useEffect, useMemo, useRef, useState } from 'react'
+import { canonical, compareRules, type RuleChange } from '../authz/rule-diff.ts'
+import { draftChanges, hasChanges, isRuleShaped, restoreRule } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import { RuleForm } from './RuleForm.tsx'
 import type { PolicyRule, Report } from './types.ts'
-import { ProblemMessage, useConfirm } from './ui.tsx'
+import { listText, ProblemMessage, useConfirm } from './ui.tsx'
 
 // The draft's rules grouped by role, each readable at a glance, with what changed against the
 // active version; edited one at a time in a form, or all at once as JSON.
 
-type Editing = { rule: PolicyRule | null } | null
+type Editing = { rule: PolicyRule | null; opener: HTMLElement | null } | null
 
 export function RulesView({ state, highlight }: { state: PolicyState; highlight?: string }) {
   const { active, draft, setDraft, validation, discard } = state
@@ -23,17 +24,25 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
   const entries = useMemo(() => (active && draft ? compareRules(active.rules, draft.rules) : []), [active, draft])
   if (!active || !draft) return <ProblemMessage error={state.loadError} />
 
-  const changes = draftChanges(active, draft)
+  const changed = hasChanges(draftChanges(active, draft))
   const errors = validation.report?.errors ?? []
   const roles = [...new Set(entries.map((entry) => (entry.after ?? entry.before)!.role))]
 
-  function save(rule: PolicyRule, replacing: string | null) {
-    const rules = replacing === null ? [...draft!.rules, rule] : draft!.rules.map((r) => (r.id === replacing ? rule : r))
-    setDraft({ ...draft!, rules })
+  const open = (rule: PolicyRule | null) => setEditing({ rule, opener: document.activeElement as HTMLElement | null })
+  function close(savedId?: string) {
+    const opener = editing?.opener
     setEditing(null)
+    // Focus goes back where the admin was: the saved rule, or the button that opened the form.
+    window.setTimeout(() => (savedId ? document.getElementById(`rule-${savedId}`) : opener?.isConnected ? opener : null)?.focus())
+  }
+  function save(rule: PolicyRule) {
+    const replacing = editing?.rule?.id
+    const rules = replacing === undefined ? [...draft!.rules, rule] : draft!.rules.map((r) => (r.id === replacing ? rule : r))
+    setDraft({ ...draft!, rules })
+    close(rule.id)
   }
   const remove = (id: string) => setDraft({ ...draft!, rules: draft!.rules.filter((rule) => rule.id !== id) })
-  const restore = (rule: PolicyRule) => setDraft({ ...draft!, rules: [...draft!.rules, rule] })
+  const restore = (rule: PolicyRule) => setDraft({ ...draft!, rules: restoreRule(draft!.rules, rule, active!.rules) })
 
   return (
     <section aria-labelledby="rules-title">
@@ -41,16 +50,16 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
         <h2 id="rules-title">Rules</h2>
         <DraftStatus state={state} />
         <div className="actions">
-          <button type="button" onClick={() => setEditing({ rule: null })} disabled={asJson}>
+          <button type="button" onClick={() => open(null)} disabled={asJson}>
             New rule
           </button>
-          <button type="button" onClick={() => setAsJson(!asJson)} aria-pressed={asJson}>
+          <button type="button" onClick={() => (setEditing(null), setAsJson(!asJson))} aria-pressed={asJson}>
             {asJson ? 'Edit as forms' : 'Edit as JSON'}
           </button>
           <button
             type="button"
             onClick={async () => (await confirm('Throw away every change in the draft and start again from the active version?', 'Discard draft')) && discard()}
-            disabled={!changes.rules && !changes.table}
+            disabled={!changed}
           >
             Discard draft
           </button>
@@ -66,11 +75,12 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
 
       {editing ? (
         <RuleForm
+          key={editing.rule?.id ?? 'new rule'}
           rule={editing.rule}
           roles={roles}
           takenIds={draft.rules.map((rule) => rule.id)}
-          onSave={(rule) => save(rule, editing.rule?.id ?? null)}
-          onCancel={() => setEditing(null)}
+          onSave={save}
+          onCancel={() => close()}
         />
       ) : null}
 
@@ -91,7 +101,7 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
                   change={change}
                   highlighted={highlight === id}
                   errors={errors.filter((error) => error.ruleId === id)}
-                  onEdit={() => setEditing({ rule: after! })}
+                  onEdit={() => open(after!)}
                   onDelete={() => remove(id)}
                   onRestore={() => restore(before!)}
                 />
@@ -110,6 +120,7 @@ export function DraftStatus({ state }: { state: PolicyState }) {
   const report = validation.report
   const parts = [
     changes.rules ? `${changes.rules} rule change${changes.rules === 1 ? '' : 's'}` : 'no rule changes',
+    changes.order ? 'rule order changed' : null,
     changes.table ? 'decision table edited' : null,
   ].filter(Boolean)
   let check = 'Checking…'
@@ -122,7 +133,7 @@ export function DraftStatus({ state }: { state: PolicyState }) {
         : 'Valid, table passes'
   }
   return (
-    <p className="draft-status" aria-live="polite">
+    <p className="draft-status">
       Draft based on version <b>{draft.basedOn}</b> (active: {active.version}) · {parts.join(' · ')} · <span data-testid="check-status">{check}</span>
     </p>
   )
@@ -146,9 +157,8 @@ export function ErrorList({ errors }: { errors: Report['errors'] }) {
 const CHANGE_LABEL: Record<RuleChange, string> = { added: 'new', removed: 'removed', changed: 'changed', same: '' }
 
 function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onRestore }: { rule: PolicyRule; change: RuleChange; highlighted: boolean; errors: Report['errors']; onEdit: () => void; onDelete: () => void; onRestore: () => void }) {
-  const list = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value)
   return (
-    <article id={`rule-${rule.id}`} className={`rule ${change} ${highlighted ? 'highlighted' : ''} ${errors.length ? 'invalid' : ''}`} aria-label={`Rule ${rule.id}`}>
+    <article id={`rule-${rule.id}`} tabIndex={-1} className={`rule ${change} ${highlighted ? 'highlighted' : ''} ${errors.length ? 'invalid' : ''}`} aria-label={`Rule ${rule.id}`}>
       <header>
         <code className="rule-id">{rule.id}</code>
         {rule.inverted ? <span className="badge deny">forbids</span> : <span className="badge allow">allows</span>}
@@ -156,9 +166,9 @@ function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onResto
       </header>
       <dl>
         <dt>Action</dt>
-        <dd>{list(rule.action)}</dd>
+        <dd>{listText(rule.action)}</dd>
         <dt>Subject</dt>
-        <dd>{list(rule.subject)}</dd>
+        <dd>{listText(rule.subject)}</dd>
         {rule.conditions ? (
           <>
             <dt>Conditions</dt>
@@ -170,20 +180,20 @@ function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onResto
         {rule.fields ? (
           <>
             <dt>Fields</dt>
-            <dd>{list(rule.fields)}</dd>
+            <dd>{listText(rule.fields)}</dd>
           </>
         ) : null}
         {rule.reason ? (
           <>
             <dt>Reason</dt>
-            <dd>{rule.reason}</dd>
+            <dd>{listText(rule.reason)}</dd>
           </>
         ) : null}
       </dl>
       <ErrorList errors={errors} />
       <div className="actions">
         {change === 'removed' ? (
-          <button type="button" onClick={onRestore}>
+          <button type="button" onClick={onRestore} aria-label={`Restore rule ${rule.id}`}>
             Restore
           </button>
         ) : (
@@ -205,16 +215,30 @@ function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onResto
 function JsonEditor({ rules, onChange, errors }: { rules: PolicyRule[]; onChange: (rules: PolicyRule[]) => void; errors: Report['errors'] }) {
   const [text, setText] = useState(() => JSON.stringify(rules, null, 2))
   const [syntax, setSyntax] = useState<string | null>(null)
+  const emitted = useRef(rules)
+  // Rules changed from elsewhere (discard, re-apply after a conflict): show them.
+  useEffect(() => {
+    if (rules !== emitted.current && canonical(rules) !== canonical(emitted.current)) {
+      setText(JSON.stringify(rules, null, 2))
+      setSyntax(null)
+    }
+    emitted.current = rules
+  }, [rules])
+
   function edit(value: string) {
     setText(value)
+    let parsed: unknown
     try {
-      const parsed = JSON.parse(value) as unknown
-      if (!Array.isArray(parsed)) return setSyntax('The rules must be a JSON array of rule objects.')
-      setSyntax(null)
-      onChange(parsed as PolicyRule[])
+      parsed = JSON.parse(value)
     } catch (error) {
-      setSyntax((error as Error).message)
+      return setSyntax((error as Error).message)
     }
+    if (!Array.isArray(parsed)) return setSyntax('The rules must be a JSON array of rule objects.')
+    const misshapen = parsed.findIndex((rule) => !isRuleShaped(rule))
+    if (misshapen >= 0) return setSyntax(`Rule ${misshapen + 1} must be an object with a string "id" and "role".`)
+    setSyntax(null)
+    emitted.current = parsed as PolicyRule[]
+    onChange(parsed as PolicyRule[])
   }
   return (
     <div className="json-editor">
@@ -223,7 +247,7 @@ function JsonEditor({ rules, onChange, errors }: { rules: PolicyRule[]; onChange
       <div id="rules-json-problems">
         {syntax ? (
           <p className="problem" role="alert">
-            JSON syntax: {syntax}
+            JSON: {syntax}
           </p>
         ) : (
           <ErrorList errors={errors} />

@@ -12,12 +12,13 @@ import { ProblemMessage } from './ui.tsx'
 const NEW_ROW: TableRow = { role: 'member', action: 'read', subject: 'Project', resource: 'own', expect: 'allow', status: 200 }
 
 export function TableView({ state }: { state: PolicyState }) {
-  const { draft, setDraft, validation } = state
+  const { draft, setDraft, validation, currentReport } = state
   const [role, setRole] = useState('')
   const [onlyFailing, setOnlyFailing] = useState(false)
   if (!draft) return <ProblemMessage error={state.loadError} />
 
-  const results = new Map((validation.report?.table?.rows ?? []).map((result) => [result.row, result]))
+  // Results are matched by row number, so only a report on the table as it is now is shown.
+  const results = new Map((currentReport?.table?.rows ?? []).map((result) => [result.row, result]))
   const roles = [...new Set([...ROLES, ...draft.table.map((row) => row.role)])]
   const update = (index: number, patch: Partial<TableRow>) => setDraft({ ...draft, table: draft.table.map((row, i) => (i === index ? { ...row, ...patch } : row)) })
   const shown = draft.table

@@ -83,7 +83,7 @@ export function UsersView({ me }: { me: Account }) {
                           ))}
                         </select>
                         {pending && pending !== user.role ? (
-                          <button type="button" className="primary" onClick={() => saveRole(user)}>
+                          <button type="button" className="primary" onClick={() => saveRole(user)} aria-label={`Save role of ${user.username}`}>
                             Save role
                           </button>
                         ) : null}

@@ -16,6 +16,7 @@ export class ApiError extends Error {
 }
 
 let signedOutListener: (reason: string) => void = () => {}
+let forbiddenListener: () => void = () => {}
 
 export const session = {
   get token(): string | null {
@@ -27,9 +28,13 @@ export const session = {
   end() {
     sessionStorage.removeItem(TOKEN_KEY)
   },
-  /** Called when the API stops accepting the token (expired, user deleted or demoted). */
+  /** Called when the API stops accepting the token (expired, user deleted). */
   onSignedOut(listener: (reason: string) => void) {
     signedOutListener = listener
+  },
+  /** Called on any 403: the account may have lost its access (demoted) and needs checking. */
+  onForbidden(listener: () => void) {
+    forbiddenListener = listener
   },
 }
 
@@ -56,13 +61,19 @@ export async function request<T>(method: string, path: string, body?: unknown, h
     throw new ApiError({ type: 'about:blank', title: 'Network error', status: 0, detail: 'The server could not be reached. Check your connection and try again.' })
   }
   const text = await response.text()
-  const data = text ? (JSON.parse(text) as unknown) : null
+  let data: unknown = null
+  try {
+    data = text ? JSON.parse(text) : null
+  } catch {
+    // Not JSON (a proxy's error page): described by the status alone.
+  }
   if (!response.ok) {
-    const problem = (data ?? { type: 'about:blank', title: response.statusText, status: response.status }) as Problem
+    const problem = data && typeof data === 'object' ? (data as Problem) : { type: 'about:blank', title: response.statusText || 'Error', status: response.status }
     if (response.status === 401 && token && !path.startsWith('/api/auth/')) {
       session.end()
       signedOutListener(problem.detail ?? 'Your session has ended. Sign in again.')
     }
+    if (response.status === 403 && token) forbiddenListener()
     throw new ApiError(problem)
   }
   return { data: data as T, etag: response.headers.get('etag') }

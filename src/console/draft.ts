@@ -1,8 +1,9 @@
+import { canonical, compareRules, orderChanged } from '../authz/rule-diff.ts'
 import type { ActivePolicy, PolicyRule, TableResult, TableRow } from './types.ts'
 
 // The admin's unsaved change: rules and decision table edited in the console, and the version
-// they were based on (sent as If-Match on activation). Kept in sessionStorage so a reload does
-// not lose work.
+// they were based on (sent as If-Match on activation). Kept in this tab's sessionStorage under
+// the admin's id, so a reload keeps it and another account signing in here never inherits it.
 
 export interface Draft {
   basedOn: number
@@ -10,71 +11,79 @@ export interface Draft {
   table: TableRow[]
 }
 
-const DRAFT_KEY = 'policy-console.draft'
+const draftKey = (accountId: number) => `policy-console.draft.${accountId}`
 
 export function draftFrom(policy: ActivePolicy): Draft {
   return { basedOn: policy.version, rules: policy.rules, table: policy.table }
 }
 
-export function loadDraft(): Draft | null {
+/** Enough of a rule's shape for the console to show it; everything else is the API's to judge. */
+export function isRuleShaped(value: unknown): value is PolicyRule {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false
+  const rule = value as Record<string, unknown>
+  return typeof rule.id === 'string' && typeof rule.role === 'string'
+}
+
+export function loadDraft(accountId: number): Draft | null {
   try {
-    const saved = sessionStorage.getItem(DRAFT_KEY)
-    return saved ? (JSON.parse(saved) as Draft) : null
+    const saved = JSON.parse(sessionStorage.getItem(draftKey(accountId)) ?? 'null') as Partial<Draft> | null
+    if (!saved || typeof saved.basedOn !== 'number' || !Array.isArray(saved.rules) || !saved.rules.every(isRuleShaped) || !Array.isArray(saved.table)) return null
+    return saved as Draft
   } catch {
     return null
   }
 }
 
-export function saveDraft(draft: Draft | null): void {
-  if (draft) sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft))
-  else sessionStorage.removeItem(DRAFT_KEY)
+export function saveDraft(accountId: number, draft: Draft | null): void {
+  if (draft) sessionStorage.setItem(draftKey(accountId), JSON.stringify(draft))
+  else sessionStorage.removeItem(draftKey(accountId))
 }
 
-/** JSON with sorted keys, so two equal rules compare equal whatever their key order. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) : item,
-  )
-}
-
-export type RuleChange = 'added' | 'removed' | 'changed' | 'same'
-
-/** Every rule id of either list, in order (after's order, then what only before has), with its change. */
-export function compareRules(before: PolicyRule[], after: PolicyRule[]): Array<{ id: string; before?: PolicyRule; after?: PolicyRule; change: RuleChange }> {
-  const old = new Map(before.map((rule) => [rule.id, rule]))
-  const next = new Map(after.map((rule) => [rule.id, rule]))
-  const ids = [...next.keys(), ...[...old.keys()].filter((id) => !next.has(id))]
-  return ids.map((id) => {
-    const a = old.get(id)
-    const b = next.get(id)
-    const change: RuleChange = !a ? 'added' : !b ? 'removed' : canonical(a) === canonical(b) ? 'same' : 'changed'
-    return { id, before: a, after: b, change }
-  })
-}
-
-export function draftChanges(active: ActivePolicy, draft: Draft): { rules: number; table: boolean } {
+export function draftChanges(active: ActivePolicy, draft: Draft): { rules: number; order: boolean; table: boolean } {
   return {
     rules: compareRules(active.rules, draft.rules).filter((entry) => entry.change !== 'same').length,
+    order: orderChanged(active.rules, draft.rules),
     table: canonical(active.table) !== canonical(draft.table),
   }
 }
 
+export const hasChanges = (changes: ReturnType<typeof draftChanges>) => changes.rules > 0 || changes.order || changes.table
+
+export interface Rebased {
+  draft: Draft
+  /** What the newer version also changed, where the draft's edit was kept over it. */
+  overridden: string[]
+}
+
 /**
  * Re-applies the draft's edits (relative to the version it was based on) onto a newer version:
- * the rules the admin added, changed or removed, by id; the table if the admin edited it.
+ * the rules the admin added, changed or removed, by id; the table if the admin edited it. Where
+ * the newer version changed the same rule or the table too, the admin's edit wins and is listed
+ * in `overridden`, for the admin to look at before activating.
  */
-export function rebase(base: ActivePolicy, draft: Draft, latest: ActivePolicy): Draft {
+export function rebase(base: ActivePolicy, draft: Draft, latest: ActivePolicy): Rebased {
+  const theirs = new Map(compareRules(base.rules, latest.rules).map((entry) => [entry.id, entry.change]))
+  const overridden: string[] = []
   let rules = [...latest.rules]
   for (const { id, after, change } of compareRules(base.rules, draft.rules)) {
     if (change === 'same') continue
+    const other = theirs.get(id)
+    if (other && other !== 'same') overridden.push(`rule ${id} (version ${latest.version} ${other === 'removed' ? 'removed' : 'changed'} it too)`)
     const at = rules.findIndex((rule) => rule.id === id)
     if (change === 'removed') {
       if (at >= 0) rules.splice(at, 1)
     } else if (at >= 0) rules[at] = after!
-    else rules = [...rules, after!]
+    else {
+      // Back where it stood in the draft, after the rule that precedes it there.
+      const draftIndex = draft.rules.findIndex((rule) => rule.id === id)
+      const previous = draft.rules[draftIndex - 1]?.id
+      const insertAt = previous ? rules.findIndex((rule) => rule.id === previous) + 1 : 0
+      rules = [...rules.slice(0, insertAt), after!, ...rules.slice(insertAt)]
+    }
   }
   const tableEdited = canonical(base.table) !== canonical(draft.table)
-  return { basedOn: latest.version, rules, table: tableEdited ? draft.table : latest.table }
+  if (tableEdited && canonical(base.table) !== canonical(latest.table)) overridden.push(`the decision table (version ${latest.version} changed it too)`)
+  return { draft: { basedOn: latest.version, rules, table: tableEdited ? draft.table : latest.table }, overridden }
 }
 
 /** The draft table with the given rows' expectations replaced by what the draft rules decide. */
@@ -84,4 +93,15 @@ export function acceptOutcomes(table: TableRow[], results: TableResult[]): Table
     const result = byRow.get(index + 1)
     return result ? { ...row, expect: result.allowed ? 'allow' : 'deny', status: result.got } : row
   })
+}
+
+/** A removed rule put back where it stood in `original`. */
+export function restoreRule(rules: PolicyRule[], rule: PolicyRule, original: PolicyRule[]): PolicyRule[] {
+  const position = original.findIndex((r) => r.id === rule.id)
+  const before = new Set(original.slice(0, position).map((r) => r.id))
+  let insertAt = 0
+  rules.forEach((r, i) => {
+    if (before.has(r.id)) insertAt = i + 1
+  })
+  return [...rules.slice(0, insertAt), rule, ...rules.slice(insertAt)]
 }

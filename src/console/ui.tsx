@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import { ApiError } from './api.ts'
 import type { Page } from './types.ts'
 
@@ -99,14 +99,6 @@ export function useConfirm(): [ReactNode, (question: string, confirmLabel: strin
   return [element, confirm]
 }
 
-export function Json({ value, label }: { value: unknown; label?: string }) {
-  return (
-    <pre className="json" aria-label={label} tabIndex={0}>
-      {JSON.stringify(value, null, 2)}
-    </pre>
-  )
-}
-
 export function time(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 }
@@ -115,6 +107,25 @@ export function Notice({ children, kind = 'info' }: { children: ReactNode; kind?
   return (
     <div className={`notice ${kind}`} role="status">
       {children}
+    </div>
+  )
+}
+
+/** A rule's one-or-many value as text; anything else (a malformed draft) as JSON. */
+export function listText(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(', ')
+  return JSON.stringify(value) ?? ''
+}
+
+/** A labelled control with optional help text that is described by, not part of, its name. */
+export function Field({ label, help, children }: { label: string; help?: ReactNode; children: (control: { id: string; 'aria-describedby'?: string }) => ReactNode }) {
+  const id = useId()
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children({ id, 'aria-describedby': help ? `${id}-help` : undefined })}
+      {help ? <small id={`${id}-help`}>{help}</small> : null}
     </div>
   )
 }

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -47,7 +48,7 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       await page.setViewportSize(viewport)
       page.on('console', (message) => {
         // The browser logs every 4xx answer; refusals from the API are part of the flows tested.
-        const refusedApiCall = message.text().startsWith('Failed to load resource') && message.location().url.includes('/api/')
+        const refusedApiCall = /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && message.location().url.includes('/api/')
         if ((message.type() === 'error' && !refusedApiCall) || /Content Security Policy/i.test(message.text())) problems.push(`console: ${message.text()}`)
       })
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))

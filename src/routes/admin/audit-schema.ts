@@ -1,10 +1,11 @@
 import { Type } from 'typebox'
+import { AUDIT_KINDS } from '../../authz/vocabulary.ts'
 import { listQuery, Text, type ListQuery } from '../schemas.ts'
 
 export const AuditQuery = listQuery(
   ['id', 'createdAt'] as const,
   {
-    kind: Type.Optional(Type.Enum(['policy.activate', 'policy.rollback', 'request.denied'])),
+    kind: Type.Optional(Type.Enum([...AUDIT_KINDS])),
     userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
     subject: Type.Optional(Text({ minLength: 1, maxLength: 60 })),
     ruleId: Type.Optional(Text({ minLength: 1, maxLength: 100 })),

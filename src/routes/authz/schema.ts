@@ -1,10 +1,10 @@
 import { Type } from 'typebox'
-import { ACTIONS } from '../../authz/vocabulary.ts'
+import { ACTIONS, OBJECT_SUBJECTS } from '../../authz/vocabulary.ts'
 
 export const ExplainBody = Type.Object(
   {
     action: Type.Enum([...ACTIONS.filter((a) => a !== 'manage')]),
-    subject: Type.Enum(['Project', 'Task', 'User']),
+    subject: Type.Enum([...OBJECT_SUBJECTS]),
     id: Type.Integer({ minimum: 1, maximum: 2147483647 }),
     userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Ask about another user (needs read access to that user)' })),
   },
