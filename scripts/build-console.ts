@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url'
 // Bundles the admin console (src/console) into dist/console: content-hashed script and
 // stylesheet and an index.html that names them, each also brotli- and gzip-compressed (served
 // as such to browsers that accept it). `npm start` and `npm test` run this first; it
-// takes well under a second. Built into a fresh folder and swapped in, so a server that is
-// running keeps serving a complete console.
+// takes well under a second. The server maps the files it finds when it starts: restart it
+// after a rebuild.
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const CONSOLE_DIST = join(root, 'dist', 'console')

@@ -32,6 +32,8 @@ export function ReviewView({ state }: { state: PolicyState }) {
       setMessage('')
     } catch (error) {
       setOutcome({ error })
+      // Show which version is active now; the draft stays as it is until the admin re-applies it.
+      if (error instanceof ApiError && error.status === 409) state.reload().catch(() => {})
     } finally {
       setBusy(false)
     }

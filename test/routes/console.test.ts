@@ -37,7 +37,7 @@ t.test('the built console', async (t) => {
     t.equal(page.headers['cache-control'], 'no-cache', 'the page is revalidated, so a new build shows at once')
     t.equal(
       page.headers['content-security-policy'],
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'",
     )
     t.match(page.body, `<script type="module" src="/admin/assets/${script}"></script>`)
     t.match(page.body, `<link rel="stylesheet" href="/admin/assets/${style}">`)

@@ -7,7 +7,7 @@ import { HttpProblem } from '../../lib/problem.ts'
 // The admin console: a static page (built by scripts/build-console.ts) that talks to /api with
 // the admin's token. The page itself is public; every action it takes is authorized by the API.
 
-/** Stricter than the API's default: only this origin's scripts, styles and API, no inline code. */
+/** Stricter than the API's default: only this origin's scripts, styles and API, no inline code, no HTML from strings. */
 const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
@@ -17,6 +17,9 @@ const CONSOLE_CSP = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
+  // No string ever becomes markup or script (React sets text, never innerHTML).
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
 ].join('; ')
 
 export interface ConsoleOptions {
