@@ -11,7 +11,7 @@ import { SignIn, whoAmI } from './SignIn.tsx'
 import { TableView } from './TableView.tsx'
 import type { Account } from './types.ts'
 import { UsersView } from './UsersView.tsx'
-import { ProblemMessage } from './ui.tsx'
+import { ErrorBoundary } from './ui.tsx'
 
 const VIEWS = [
   ['rules', 'Rules'],
@@ -79,7 +79,8 @@ export function App() {
       whoAmI()
         .then(
           ({ account: known, allowed }) => (allowed ? setAccount(known) : setNotice('Your account no longer has access to the policy console.')),
-          (error: unknown) => setNotice(error instanceof Error ? `${error.message} Sign in again.` : 'Sign in again.'),
+          // The token stays: reloading the page tries again.
+          (error: unknown) => setNotice(`${error instanceof Error ? error.message : 'The server could not be reached.'} Reload the page to try again, or sign in.`),
         )
         .finally(() => setChecking(false))
     }
@@ -132,14 +133,26 @@ function Console({ account, onSignOut }: { account: Account; onSignOut: () => vo
         ))}
       </nav>
       <main id="main" tabIndex={-1}>
-        {policy.loadError && !policy.active ? <ProblemMessage error={policy.loadError} title="The policy could not be loaded" /> : null}
-        {route.view === 'rules' ? <RulesView state={policy} highlight={route.detail} /> : null}
-        {route.view === 'table' ? <TableView state={policy} /> : null}
-        {route.view === 'review' ? <ReviewView state={policy} /> : null}
-        {route.view === 'history' ? <HistoryView state={policy} /> : null}
-        {route.view === 'explain' ? <ExplainView /> : null}
-        {route.view === 'audit' ? <AuditView /> : null}
-        {route.view === 'users' ? <UsersView me={account} /> : null}
+        <ErrorBoundary
+          key={route.view}
+          fallback={(error, reset) => (
+            <div className="problem" role="alert">
+              <strong>This view failed</strong>
+              <p>{error.message}</p>
+              <button type="button" onClick={() => (policy.discard(), reset())}>
+                Discard the draft and show it again
+              </button>
+            </div>
+          )}
+        >
+          {route.view === 'rules' ? <RulesView state={policy} highlight={route.detail} /> : null}
+          {route.view === 'table' ? <TableView state={policy} /> : null}
+          {route.view === 'review' ? <ReviewView state={policy} /> : null}
+          {route.view === 'history' ? <HistoryView state={policy} /> : null}
+          {route.view === 'explain' ? <ExplainView /> : null}
+          {route.view === 'audit' ? <AuditView /> : null}
+          {route.view === 'users' ? <UsersView me={account} /> : null}
+        </ErrorBoundary>
       </main>
     </div>
   )

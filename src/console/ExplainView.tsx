@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useRef, useState, type FormEvent } from 'react'
 import { ACTIONS, OBJECT_SUBJECTS } from '../authz/vocabulary.ts'
 import { api, query } from './api.ts'
 import type { Explanation, Page, User } from './types.ts'
@@ -18,14 +18,16 @@ export function ExplainView() {
   const [id, setId] = useState('')
   const [answer, setAnswer] = useState<{ explanation?: Explanation; error?: unknown; asked?: string } | null>(null)
 
+  const latest = useRef(0)
   async function ask(event: FormEvent) {
     event.preventDefault()
+    const mine = ++latest.current
     const asked = `${chosen ? chosen.username : 'you'} → ${action} ${subject} #${id}`
     try {
       const explanation = await api.post<Explanation>('/api/authz/explain', { action, subject, id: Number(id), ...(chosen ? { userId: chosen.id } : {}) })
-      setAnswer({ explanation, asked })
+      if (mine === latest.current) setAnswer({ explanation, asked })
     } catch (error) {
-      setAnswer({ error, asked })
+      if (mine === latest.current) setAnswer({ error, asked })
     }
   }
 

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { ApiError } from './api.ts'
 import { acceptOutcomes, draftChanges, hasChanges } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
@@ -14,9 +14,11 @@ export function ReviewView({ state }: { state: PolicyState }) {
   const [message, setMessage] = useState('')
   const [outcome, setOutcome] = useState<{ activated?: number; error?: unknown; overridden?: string[] } | null>(null)
   const [busy, setBusy] = useState(false)
+  // A refusal is about the draft that was sent: once the draft changes, it no longer applies.
+  useEffect(() => setOutcome((previous) => (previous?.error && !(previous.error instanceof ApiError && previous.error.status === 409) ? null : previous)), [draft])
   if (!active || !draft) return <ProblemMessage error={state.loadError} />
 
-  const report = validation.report
+  const report = currentReport
   const changed = hasChanges(draftChanges(active, draft))
   const failing = currentReport?.table?.rows.filter((row) => !row.pass) ?? []
   const conflict = outcome?.error instanceof ApiError && outcome.error.status === 409
@@ -75,7 +77,7 @@ export function ReviewView({ state }: { state: PolicyState }) {
           ) : null}
         </Notice>
       ) : null}
-      {validation.error ? <ProblemMessage error={validation.error} title="The draft cannot be checked" /> : null}
+      {validation.error && state.upToDate ? <ProblemMessage error={validation.error} title="The draft cannot be checked" /> : null}
       {report ? (
         <>
           <ErrorList errors={report.errors} />
@@ -101,9 +103,9 @@ export function ReviewView({ state }: { state: PolicyState }) {
           ) : null}
           <TableResults rows={report.table?.rows ?? []} flips={report.flips} />
         </>
-      ) : validation.checking ? (
-        <p aria-live="polite">Checking the draft…</p>
-      ) : null}
+      ) : validation.error && state.upToDate ? null : (
+        <p>Checking the draft…</p>
+      )}
 
       <form className="card activate" onSubmit={activate} aria-labelledby="activate-title">
         <h3 id="activate-title">Activate</h3>

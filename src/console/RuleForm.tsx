@@ -16,13 +16,14 @@ const splitList = (text: string) => text.split(',').map((item) => item.trim()).f
 
 export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: PolicyRule | null; roles: string[]; takenIds: string[]; onSave: (rule: PolicyRule) => void; onCancel: () => void }) {
   const [id, setId] = useState(rule?.id ?? '')
+  // (A rule typed as JSON may hold anything; the form shows what it can and the API judges the rest.)
   const [role, setRole] = useState(rule?.role ?? 'member')
   const [actions, setActions] = useState<string[]>(list(rule?.action))
   const [subjects, setSubjects] = useState(list(rule?.subject).join(', '))
   const [conditions, setConditions] = useState(rule?.conditions ? JSON.stringify(rule.conditions, null, 2) : '')
   const [fields, setFields] = useState(list(rule?.fields).join(', '))
   const [inverted, setInverted] = useState(rule?.inverted ?? false)
-  const [reason, setReason] = useState(rule?.reason ?? '')
+  const [reason, setReason] = useState(typeof rule?.reason === 'string' ? rule.reason : '')
   const [problem, setProblem] = useState<string | null>(null)
   const heading = useRef<HTMLHeadingElement>(null)
   useEffect(() => heading.current?.focus(), [])

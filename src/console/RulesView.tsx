@@ -12,20 +12,21 @@ import { listText, ProblemMessage, useConfirm } from './ui.tsx'
 type Editing = { rule: PolicyRule | null; opener: HTMLElement | null } | null
 
 export function RulesView({ state, highlight }: { state: PolicyState; highlight?: string }) {
-  const { active, draft, setDraft, validation, discard } = state
+  const { active, draft, setDraft, validation, currentReport, discard } = state
   const [editing, setEditing] = useState<Editing>(null)
   const [asJson, setAsJson] = useState(false)
   const [dialog, confirm] = useConfirm()
 
+  const loaded = Boolean(draft)
   useEffect(() => {
     if (highlight) document.getElementById(`rule-${highlight}`)?.scrollIntoView({ block: 'center' })
-  }, [highlight, draft])
+  }, [highlight, loaded])
 
   const entries = useMemo(() => (active && draft ? compareRules(active.rules, draft.rules) : []), [active, draft])
   if (!active || !draft) return <ProblemMessage error={state.loadError} />
 
   const changed = hasChanges(draftChanges(active, draft))
-  const errors = validation.report?.errors ?? []
+  const errors = currentReport?.errors ?? []
   const roles = [...new Set(entries.map((entry) => (entry.after ?? entry.before)!.role))]
 
   const open = (rule: PolicyRule | null) => setEditing({ rule, opener: document.activeElement as HTMLElement | null })
@@ -37,7 +38,9 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
   }
   function save(rule: PolicyRule) {
     const replacing = editing?.rule?.id
-    const rules = replacing === undefined ? [...draft!.rules, rule] : draft!.rules.map((r) => (r.id === replacing ? rule : r))
+    // A rule removed (or discarded) while its form was open comes back with the edit, not lost.
+    const present = replacing !== undefined && draft!.rules.some((r) => r.id === replacing)
+    const rules = present ? draft!.rules.map((r) => (r.id === replacing ? rule : r)) : [...draft!.rules, rule]
     setDraft({ ...draft!, rules })
     close(rule.id)
   }
@@ -85,7 +88,7 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
       ) : null}
 
       {asJson ? (
-        <JsonEditor rules={draft.rules} onChange={(rules) => setDraft({ ...draft, rules })} errors={errors} />
+        <JsonEditor rules={draft.rules} onChange={(rules) => setDraft({ ...draft, rules }, { typing: true })} errors={errors} />
       ) : (
         roles.map((role) => (
           <section key={role} className="role" aria-labelledby={`role-${role}`}>
@@ -114,18 +117,18 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
 }
 
 export function DraftStatus({ state }: { state: PolicyState }) {
-  const { active, draft, validation } = state
+  const { active, draft, validation, upToDate } = state
   if (!active || !draft) return null
   const changes = draftChanges(active, draft)
-  const report = validation.report
+  const report = state.currentReport
   const parts = [
     changes.rules ? `${changes.rules} rule change${changes.rules === 1 ? '' : 's'}` : 'no rule changes',
     changes.order ? 'rule order changed' : null,
     changes.table ? 'decision table edited' : null,
   ].filter(Boolean)
   let check = 'Checking…'
-  if (!validation.checking && validation.error) check = 'Cannot be checked'
-  else if (!validation.checking && report) {
+  if (upToDate && validation.error) check = 'Cannot be checked'
+  else if (report) {
     check = !report.valid
       ? `${report.errors.length} error${report.errors.length === 1 ? '' : 's'}`
       : report.table && report.table.failed

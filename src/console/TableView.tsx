@@ -17,13 +17,18 @@ export function TableView({ state }: { state: PolicyState }) {
   const [onlyFailing, setOnlyFailing] = useState(false)
   if (!draft) return <ProblemMessage error={state.loadError} />
 
-  // Results are matched by row number, so only a report on the table as it is now is shown.
+  // Results are matched by row number, so only a report on the table as it is now is shown; the
+  // last one still decides which rows "only failing" keeps while a check runs (no row vanishes mid-edit).
   const results = new Map((currentReport?.table?.rows ?? []).map((result) => [result.row, result]))
+  const lastResults = new Map((validation.report?.table?.rows ?? []).map((result) => [result.row, result]))
   const roles = [...new Set([...ROLES, ...draft.table.map((row) => row.role)])]
-  const update = (index: number, patch: Partial<TableRow>) => setDraft({ ...draft, table: draft.table.map((row, i) => (i === index ? { ...row, ...patch } : row)) })
+  const update = (index: number, patch: Partial<TableRow>) => setDraft({ ...draft, table: draft.table.map((row, i) => (i === index ? { ...row, ...patch } : row)) }, { typing: true })
   const shown = draft.table
     .map((row, index) => ({ row, index, result: results.get(index + 1) }))
-    .filter(({ row, result }) => (!role || row.role === role) && (!onlyFailing || (result && !result.pass)))
+    .filter(({ row, index }) => {
+      const last = lastResults.get(index + 1)
+      return (!role || row.role === role) && (!onlyFailing || !last || !last.pass)
+    })
 
   return (
     <section aria-labelledby="table-title">

@@ -68,7 +68,16 @@ export async function request<T>(method: string, path: string, body?: unknown, h
     // Not JSON (a proxy's error page): described by the status alone.
   }
   if (!response.ok) {
-    const problem = data && typeof data === 'object' ? (data as Problem) : { type: 'about:blank', title: response.statusText || 'Error', status: response.status }
+    const body = data && typeof data === 'object' ? (data as Partial<Problem>) : {}
+    const problem: Problem = {
+      ...body,
+      type: typeof body.type === 'string' ? body.type : 'about:blank',
+      title: typeof body.title === 'string' ? body.title : response.statusText || 'Error',
+      status: response.status,
+      detail: typeof body.detail === 'string' ? body.detail : undefined,
+      errors: Array.isArray(body.errors) ? body.errors : undefined,
+      failures: Array.isArray(body.failures) ? body.failures : undefined,
+    }
     if (response.status === 401 && token && !path.startsWith('/api/auth/')) {
       session.end()
       signedOutListener(problem.detail ?? 'Your session has ended. Sign in again.')

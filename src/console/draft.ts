@@ -28,6 +28,7 @@ export function loadDraft(accountId: number): Draft | null {
   try {
     const saved = JSON.parse(sessionStorage.getItem(draftKey(accountId)) ?? 'null') as Partial<Draft> | null
     if (!saved || typeof saved.basedOn !== 'number' || !Array.isArray(saved.rules) || !saved.rules.every(isRuleShaped) || !Array.isArray(saved.table)) return null
+    if (!saved.table.every((row) => row && typeof row === 'object' && typeof row.role === 'string')) return null
     return saved as Draft
   } catch {
     return null
@@ -74,12 +75,28 @@ export function rebase(base: ActivePolicy, draft: Draft, latest: ActivePolicy): 
       if (at >= 0) rules.splice(at, 1)
     } else if (at >= 0) rules[at] = after!
     else {
-      // Back where it stood in the draft, after the rule that precedes it there.
+      // Back where it stood in the draft: after the rule that precedes it there, else last (CASL
+      // gives later rules precedence, so a rule never silently loses it).
       const draftIndex = draft.rules.findIndex((rule) => rule.id === id)
       const previous = draft.rules[draftIndex - 1]?.id
-      const insertAt = previous ? rules.findIndex((rule) => rule.id === previous) + 1 : 0
+      const previousAt = previous === undefined ? -1 : rules.findIndex((rule) => rule.id === previous)
+      const insertAt = draftIndex === 0 ? 0 : previousAt >= 0 ? previousAt + 1 : rules.length
       rules = [...rules.slice(0, insertAt), after!, ...rules.slice(insertAt)]
     }
+  }
+  if (orderChanged(base.rules, draft.rules)) {
+    // The draft reordered rules: its order wins; rules only the newer version has keep their place after their predecessor.
+    const byId = new Map(rules.map((rule) => [rule.id, rule]))
+    const ordered = draft.rules.filter((rule) => byId.has(rule.id)).map((rule) => byId.get(rule.id)!)
+    const placed = new Set(ordered.map((rule) => rule.id))
+    rules.forEach((rule, i) => {
+      if (placed.has(rule.id)) return
+      const before = rules[i - 1]?.id
+      ordered.splice(before === undefined ? 0 : ordered.findIndex((r) => r.id === before) + 1, 0, rule)
+      placed.add(rule.id)
+    })
+    if (orderChanged(base.rules, latest.rules)) overridden.push(`the order of rules (version ${latest.version} reordered them too)`)
+    rules = ordered
   }
   const tableEdited = canonical(base.table) !== canonical(draft.table)
   if (tableEdited && canonical(base.table) !== canonical(latest.table)) overridden.push(`the decision table (version ${latest.version} changed it too)`)

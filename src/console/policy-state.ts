@@ -12,8 +12,9 @@ export interface Validation {
   report?: Report
   error?: unknown
   checking: boolean
-  /** The draft the report or error is about; results of an older draft are not shown as current. */
+  /** The draft and active version the report is about; results of older ones are not current. */
   of?: Draft
+  against?: number
 }
 
 export function usePolicy(accountId: number) {
@@ -24,9 +25,12 @@ export function usePolicy(accountId: number) {
   const sequence = useRef(0)
   const current = useRef(draft)
   current.current = draft
+  /** Typing waits for a pause before the draft is checked; a click is checked at once. */
+  const typing = useRef(false)
 
   const setDraft = useCallback(
-    (next: Draft | null) => {
+    (next: Draft | null, options: { typing?: boolean } = {}) => {
+      typing.current = options.typing ?? false
       saveDraft(accountId, next)
       setDraftState(next)
     },
@@ -36,6 +40,7 @@ export function usePolicy(accountId: number) {
   const reload = useCallback(async () => {
     try {
       const latest = (await request<ActivePolicy>('GET', '/api/admin/policies')).data
+      if (!latest || !Array.isArray(latest.rules)) throw new Error('The server sent no policy.')
       setActive(latest)
       setLoadError(null)
       return latest
@@ -52,18 +57,23 @@ export function usePolicy(accountId: number) {
     )
   }, [reload])
 
+  // Checked against the active version too: flips and impact change when it does.
+  const against = active?.version
   useEffect(() => {
-    if (!draft) return
+    if (!draft || against === undefined) return
     const mine = ++sequence.current
     setValidation((previous) => ({ ...previous, checking: true }))
-    const timer = window.setTimeout(() => {
-      api.post<Report>('/api/admin/policies/validate', { rules: draft.rules, table: draft.table }).then(
-        (report) => mine === sequence.current && setValidation({ report, checking: false, of: draft }),
-        (error: unknown) => mine === sequence.current && setValidation({ error, checking: false, of: draft }),
-      )
-    }, VALIDATE_DELAY_MS)
+    const timer = window.setTimeout(
+      () => {
+        api.post<Report>('/api/admin/policies/validate', { rules: draft.rules, table: draft.table }).then(
+          (report) => mine === sequence.current && setValidation({ report, checking: false, of: draft, against }),
+          (error: unknown) => mine === sequence.current && setValidation({ error, checking: false, of: draft, against }),
+        )
+      },
+      typing.current ? VALIDATE_DELAY_MS : 0,
+    )
     return () => window.clearTimeout(timer)
-  }, [draft])
+  }, [draft, against])
 
   /** Activates the draft; the server checks that it is still based on the active version. */
   const activate = useCallback(
@@ -92,10 +102,11 @@ export function usePolicy(accountId: number) {
 
   const discard = useCallback(() => active && setDraft(draftFrom(active)), [active, setDraft])
 
-  /** The report, if it is about the draft as it is now. */
-  const currentReport = validation.of === draft ? validation.report : undefined
+  /** Whether the report (or error) is about the draft and active version as they are now. */
+  const upToDate = validation.of === draft && validation.against === against && !validation.checking
+  const currentReport = upToDate ? validation.report : undefined
 
-  return { active, loadError, draft, setDraft, validation, currentReport, reload, activate, reapplyOnLatest, discard }
+  return { active, loadError, draft, setDraft, validation, upToDate, currentReport, reload, activate, reapplyOnLatest, discard }
 }
 
 export type PolicyState = ReturnType<typeof usePolicy>

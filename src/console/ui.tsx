@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react'
+import { Component, useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import { ApiError } from './api.ts'
 import type { Page } from './types.ts'
 
@@ -128,4 +128,15 @@ export function Field({ label, help, children }: { label: string; help?: ReactNo
       {help ? <small id={`${id}-help`}>{help}</small> : null}
     </div>
   )
+}
+
+/** Keeps one part of the page from taking the rest down with it when it throws while rendering. */
+export class ErrorBoundary extends Component<{ children: ReactNode; fallback: (error: Error, reset: () => void) => ReactNode }, { error: Error | null }> {
+  override state: { error: Error | null } = { error: null }
+  static getDerivedStateFromError(error: Error) {
+    return { error }
+  }
+  override render() {
+    return this.state.error ? this.props.fallback(this.state.error, () => this.setState({ error: null })) : this.props.children
+  }
 }
