@@ -16,6 +16,14 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
   const [editing, setEditing] = useState<Editing>(null)
   const [asJson, setAsJson] = useState(false)
   const [dialog, confirm] = useConfirm()
+  // Once the form is gone, focus goes back where the admin was: the saved rule, or the opener.
+  const [focusAfterClose, setFocusAfterClose] = useState<string | HTMLElement | null>(null)
+  useEffect(() => {
+    if (focusAfterClose === null) return
+    const target = typeof focusAfterClose === 'string' ? document.getElementById(focusAfterClose) : focusAfterClose
+    if (target?.isConnected) target.focus()
+    setFocusAfterClose(null)
+  }, [focusAfterClose])
 
   const loaded = Boolean(draft)
   useEffect(() => {
@@ -33,8 +41,7 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
   function close(savedId?: string) {
     const opener = editing?.opener
     setEditing(null)
-    // Focus goes back where the admin was: the saved rule, or the button that opened the form.
-    window.setTimeout(() => (savedId ? document.getElementById(`rule-${savedId}`) : opener?.isConnected ? opener : null)?.focus())
+    setFocusAfterClose(savedId ? `rule-${savedId}` : (opener ?? null))
   }
   function save(rule: PolicyRule) {
     const replacing = editing?.rule?.id

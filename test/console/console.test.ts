@@ -60,6 +60,7 @@ t.test(`admin console (${engine})`, async (t) => {
 
   t.test('an admin signs in with the keyboard alone', async (t) => {
     await page.goto(`${base}/admin/`)
+    await page.getByLabel('Username').waitFor()
     await page.keyboard.press('Tab')
     t.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'username', 'Tab reaches the username field first')
     await page.keyboard.type(admin.username)
@@ -128,7 +129,7 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByRole('checkbox', { name: 'update' }).check()
     await page.getByRole('button', { name: 'Save to draft' }).click()
     await page.locator('article[aria-label="Rule auditor.read-tasks"] .badge.changed').waitFor()
-    t.equal(await page.evaluate(() => document.activeElement?.id), 'rule-auditor.read-tasks', 'focus lands on the saved rule')
+    await t.resolves(page.waitForFunction(() => document.activeElement?.id === 'rule-auditor.read-tasks'), 'focus lands on the saved rule')
     await checkStatus(page).filter({ hasText: /table rows? fail/ }).waitFor()
 
     // What the API says about the same draft.
@@ -319,7 +320,7 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByRole('button', { name: `Delete ${bystander.username}` }).click()
     const dialog = page.getByRole('dialog')
     t.match(await dialog.innerText(), new RegExp(`Delete ${bystander.username} with all their projects and tasks`))
-    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel', 'the safe answer has the focus')
+    await t.resolves(page.waitForFunction(() => document.activeElement?.textContent === 'Cancel'), 'the safe answer has the focus')
     t.same(await browser.accessibility(page), [], 'confirmation dialog: no WCAG 2.1 AA violation')
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden' })
