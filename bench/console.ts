@@ -97,7 +97,7 @@ record('cold load → sign-in form (empty cache)', cold)
 record('bytes moved by a cold load', transferred, 'KB')
 record('sign in → rules shown and checked (login, /me, policy, validate with impact)', signIn)
 record('reload with a session → rules shown and checked', warm)
-record('save an edit → review shows flips and impact (includes 350 ms typing pause)', review)
+record('save an edit in the form → review shows flips and impact (checked at once; typing waits 350 ms)', review)
 record('POST /validate of that edit (table, flips, impact on 200k tasks)', validate)
 
 const date = new Date().toISOString()
