@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { PASSWORD, startApp, type Account, type TestApp } from '../helpers/app.ts'
+import { PASSWORD, startApp, type Account } from '../helpers/app.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { engines } from '../helpers/databases.ts'
 
