@@ -246,16 +246,20 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.locator('table.audit tbody tr').first().waitFor()
     const body = page.locator('table.audit tbody')
     const apply = () => page.getByRole('button', { name: 'Apply filters' }).click()
+    // The previous page stays on screen while the next loads: wait for rows only the filter gives.
+    const onlyRows = (kind: string, count: number) =>
+      page.waitForFunction(([kind, count]) => {
+        const rows = Array.from(document.querySelectorAll('table.audit tbody tr'))
+        return rows.length === count && rows.every((row) => row.classList.contains(kind as string))
+      }, [kind, count] as const)
     await page.getByLabel('Kind').selectOption('policy.activate')
     await apply()
-    await body.locator('tr.policy-activate').nth(2).waitFor()
-    t.equal(await body.locator('tr').count(), 3, 'three activations (versions 2, 3 and 4)')
+    await t.resolves(onlyRows('policy-activate', 3), 'three activations (versions 2, 3 and 4)')
     t.match(await page.locator('.pager').innerText(), /1–3 of 3/)
     t.match(await body.innerText(), /Version 2 \(from 1\): “Auditors may correct tasks”.*changed auditor\.read-tasks.*table row\(s\) flipped/s)
     await page.getByLabel('Kind').selectOption('policy.rollback')
     await apply()
-    await body.locator('tr.policy-rollback').waitFor()
-    t.equal(await body.locator('tr').count(), 1)
+    await t.resolves(onlyRows('policy-rollback', 1), 'one rollback')
     t.match(await body.innerText(), new RegExp(`Rollbacks\\s+${admin.username}.*Version 5 \\(from 4\\): “Rollback to version 1”`, 's'))
 
     // Denials: one user, one subject, a time window, pages of 25.
