@@ -14,18 +14,19 @@ import { fileURLToPath } from 'node:url'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const CONSOLE_DIST = join(root, 'dist', 'console')
 
-export async function buildConsole(outDir = CONSOLE_DIST): Promise<void> {
+/** `development`: React's own checks and warnings on, unminified (the browser tests use it). */
+export async function buildConsole(outDir = CONSOLE_DIST, { development = false } = {}): Promise<void> {
   const staging = `${outDir}.${process.pid}.tmp`
   await rm(staging, { recursive: true, force: true })
   const result = await build({
     entryPoints: { app: join(root, 'src', 'console', 'main.tsx') },
     bundle: true,
-    minify: true,
+    minify: !development,
     sourcemap: 'linked',
     format: 'esm',
     target: ['chrome120', 'firefox120', 'safari17'],
     jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': development ? '"development"' : '"production"' },
     entryNames: '[name]-[hash]',
     outdir: join(staging, 'assets'),
     metafile: true,

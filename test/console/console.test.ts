@@ -1,7 +1,11 @@
 /// <reference lib="dom" />
 import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { PASSWORD, startApp, type Account } from '../helpers/app.ts'
+import { buildConsole } from '../../scripts/build-console.ts'
 import { launchBrowser } from '../helpers/browser.ts'
 import { engines } from '../helpers/databases.ts'
 
@@ -20,7 +24,11 @@ async function signIn(page: Page, base: string, who: Account) {
 const checkStatus = (page: Page) => page.getByTestId('check-status')
 
 t.test(`admin console (${engine})`, async (t) => {
-  const api = await startApp(t, engine)
+  // React's development build: its warnings (keys, controlled inputs, …) fail the run like any other console error.
+  const consoleDir = await mkdtemp(join(tmpdir(), 'console-dev-'))
+  t.teardown(() => rm(consoleDir, { recursive: true, force: true }))
+  await buildConsole(consoleDir, { development: true })
+  const api = await startApp(t, engine, {}, undefined, { consoleDir })
   const base = await api.app.listen({ host: '127.0.0.1', port: 0 })
   const admin = await api.user('admin', 'admin')
   const member = await api.user('member', 'alice')

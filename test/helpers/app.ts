@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { loadConfig, type AppConfig } from '../../src/config.ts'
 import { hashPassword } from '../../src/lib/password.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
@@ -35,6 +35,7 @@ export async function startApp(
   engine: Engine,
   overrides: Partial<AppConfig> = {},
   wrapDriver: (driver: TestDatabase['driver']) => TestDatabase['driver'] = (driver) => driver,
+  build: Pick<BuildOptions, 'consoleDir'> = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(engine)
   const config: AppConfig = {
@@ -47,7 +48,7 @@ export async function startApp(
     await app?.close()
     await database.drop()
   })
-  app = await buildApp(config, { driver: wrapDriver(database.driver), logger: false })
+  app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false })
   await app.ready()
   return {
     app,
