@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react'
-import { session } from './api.ts'
+import { ApiError, session } from './api.ts'
 import { AuditView } from './AuditView.tsx'
 import { draftChanges } from './draft.ts'
 import { ExplainView } from './ExplainView.tsx'
@@ -79,8 +79,11 @@ export function App() {
       whoAmI()
         .then(
           ({ account: known, allowed }) => (allowed ? setAccount(known) : setNotice('Your account no longer has access to the policy console.')),
-          // The token stays: reloading the page tries again.
-          (error: unknown) => setNotice(`${error instanceof Error ? error.message : 'The server could not be reached.'} Reload the page to try again, or sign in.`),
+          (error: unknown) => {
+            // A 401 has signed out already, with its reason; otherwise the token stays and a reload tries again.
+            if (error instanceof ApiError && error.status === 401) return
+            setNotice(`${error instanceof Error ? error.message : 'The server could not be reached.'} Reload the page to try again, or sign in.`)
+          },
         )
         .finally(() => setChecking(false))
     }

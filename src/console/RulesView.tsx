@@ -15,6 +15,8 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
   const { active, draft, setDraft, validation, currentReport, discard } = state
   const [editing, setEditing] = useState<Editing>(null)
   const [asJson, setAsJson] = useState(false)
+  /** JSON in the editor that does not parse, and so is not in the draft. */
+  const [unparsed, setUnparsed] = useState(false)
   const [dialog, confirm] = useConfirm()
   // Once the form is gone, focus goes back where the admin was: the saved rule, or the opener.
   const [focusAfterClose, setFocusAfterClose] = useState<string | HTMLElement | null>(null)
@@ -63,7 +65,16 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
           <button type="button" onClick={() => open(null)} disabled={asJson}>
             New rule
           </button>
-          <button type="button" onClick={() => (setEditing(null), setAsJson(!asJson))} aria-pressed={asJson}>
+          <button
+            type="button"
+            onClick={async () => {
+              if (asJson && unparsed && !(await confirm('The JSON does not parse, so it is not in the draft. Leave it and lose that text?', 'Leave the JSON'))) return
+              setEditing(null)
+              setUnparsed(false)
+              setAsJson(!asJson)
+            }}
+            aria-pressed={asJson}
+          >
             {asJson ? 'Edit as forms' : 'Edit as JSON'}
           </button>
           <button
@@ -95,7 +106,7 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
       ) : null}
 
       {asJson ? (
-        <JsonEditor rules={draft.rules} onChange={(rules) => setDraft({ ...draft, rules }, { typing: true })} errors={errors} />
+        <JsonEditor rules={draft.rules} onChange={(rules) => setDraft({ ...draft, rules }, { typing: true })} onUnparsed={setUnparsed} errors={errors} />
       ) : (
         roles.map((role) => (
           <section key={role} className="role" aria-labelledby={`role-${role}`}>
@@ -222,9 +233,10 @@ function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onResto
 }
 
 /** The whole rule list as JSON; parsed as the admin types, checked by the server once it parses. */
-function JsonEditor({ rules, onChange, errors }: { rules: PolicyRule[]; onChange: (rules: PolicyRule[]) => void; errors: Report['errors'] }) {
+function JsonEditor({ rules, onChange, onUnparsed, errors }: { rules: PolicyRule[]; onChange: (rules: PolicyRule[]) => void; onUnparsed: (unparsed: boolean) => void; errors: Report['errors'] }) {
   const [text, setText] = useState(() => JSON.stringify(rules, null, 2))
   const [syntax, setSyntax] = useState<string | null>(null)
+  useEffect(() => onUnparsed(syntax !== null), [syntax, onUnparsed])
   const emitted = useRef(rules)
   // Rules changed from elsewhere (discard, re-apply after a conflict): show them.
   useEffect(() => {

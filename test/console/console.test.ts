@@ -105,6 +105,9 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByText(/^JSON: /).waitFor()
     await editor.fill('[null]')
     t.match(await page.getByText(/^JSON: /).innerText(), /Rule 1 must be an object with a string "id" and "role"/, 'a misshapen rule never reaches the draft')
+    await page.getByRole('button', { name: 'Edit as forms' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
+    t.equal(await editor.inputValue(), '[null]', 'leaving JSON that does not parse asks first; Cancel keeps the text')
 
     // Well enough shaped to reach the draft, wrong everywhere else: the API says so, the page stays up.
     await editor.fill(JSON.stringify([{ id: 'odd', role: 'member', action: { a: 1 }, subject: 'Task', reason: { b: 2 } }]))
@@ -445,6 +448,17 @@ t.test(`admin console (${engine})`, async (t) => {
       t.equal(await tab.evaluate(() => sessionStorage.getItem('policy-console.token')), null, `${what}: the token is gone`)
       await tab.close()
     }
+
+    // A token that no longer works when the page is reloaded (expired, forged).
+    const tab = await browser.page()
+    await signIn(tab, base, admin)
+    await tab.getByRole('heading', { name: 'Rules' }).waitFor()
+    await tab.evaluate(() => sessionStorage.setItem('policy-console.token', 'expired.or.forged'))
+    await tab.reload()
+    await tab.getByLabel('Username').waitFor()
+    t.equal(await tab.locator('.sign-in .notice').innerText(), 'The access token is invalid or expired.', 'reload with a dead token: sign-in, with the reason')
+    t.equal(await tab.evaluate(() => sessionStorage.getItem('policy-console.token')), null, 'and the dead token is dropped')
+    await tab.close()
   })
 
   t.test('sign out clears the token', async (t) => {
