@@ -3,7 +3,7 @@ import type { AUDIT_KINDS } from '../authz/vocabulary.ts'
 import { api, query } from './api.ts'
 import { SUBJECT_SUGGESTIONS } from './RuleForm.tsx'
 import type { AuditEvent, Page } from './types.ts'
-import { Pager, ProblemMessage, time, useLoad } from './ui.tsx'
+import { Pager, ProblemMessage, TableHead, time, useLoad } from './ui.tsx'
 
 // Policy changes and denied requests, newest first, filtered on the server.
 
@@ -100,14 +100,7 @@ export function AuditView() {
         <>
           <div className="scroll">
             <table className="audit">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
+              <TableHead columns={['When', 'What', 'Who', 'Details']} />
               <tbody>
                 {events.data.items.length === 0 ? (
                   <tr>

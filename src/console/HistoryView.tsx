@@ -4,7 +4,7 @@ import { canonical, compareRules } from '../authz/rule-diff.ts'
 import { draftChanges, draftFrom, hasChanges } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import type { Page, TableRow, Version, VersionWithRules } from './types.ts'
-import { Notice, Pager, ProblemMessage, time, useConfirm, useLoad } from './ui.tsx'
+import { Notice, Pager, ProblemMessage, TableHead, time, useConfirm, useLoad } from './ui.tsx'
 
 // Every version ever activated (never edited; a rollback is a new version), two of them side by
 // side, and rollback to any of them.
@@ -52,17 +52,7 @@ export function HistoryView({ state }: { state: PolicyState }) {
         <>
           <div className="scroll">
             <table className="versions">
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  <th scope="col">Author</th>
-                  <th scope="col">When</th>
-                  <th scope="col">Message</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Version', 'Author', 'When', 'Message', { hidden: 'Actions' }]} />
               <tbody>
                 {versions.data.items.map((version) => (
                   <tr key={version.version} data-version={version.version}>
@@ -142,13 +132,7 @@ function VersionDiff({ left, right, latest, onPick }: { left: number; right: num
         <>
           <div className="scroll">
             <table className="side-by-side">
-              <thead>
-                <tr>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Version {left}</th>
-                  <th scope="col">Version {right}</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Rule', `Version ${left}`, `Version ${right}`]} />
               <tbody>
                 {shown.length === 0 ? (
                   <tr>

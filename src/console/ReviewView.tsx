@@ -4,7 +4,7 @@ import { acceptOutcomes, draftChanges, hasChanges } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import { DraftStatus, ErrorList } from './RulesView.tsx'
 import type { Flip, Report, RoleImpact, TableResult } from './types.ts'
-import { Notice, ProblemMessage } from './ui.tsx'
+import { Notice, ProblemMessage, ROW_COLUMNS, TableHead } from './ui.tsx'
 
 // Before a draft goes live: its errors, the decision-table rows whose outcome it flips, what it
 // would change on live data, and the activation itself (If-Match on the version it is based on).
@@ -170,17 +170,7 @@ function Flips({ flips }: { flips: Flip[] }) {
       ) : (
         <div className="scroll">
           <table className="flips">
-            <thead>
-              <tr>
-                <th scope="col">Row</th>
-                <th scope="col">Role</th>
-                <th scope="col">Action</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Resource</th>
-                <th scope="col">Before</th>
-                <th scope="col">After</th>
-              </tr>
-            </thead>
+            <TableHead columns={[...ROW_COLUMNS, 'Before', 'After']} />
             <tbody>
               {flips.map((flip) => (
                 <tr key={flip.row} className="flipped">
@@ -230,15 +220,7 @@ function Impact({ impact }: { impact: Report['impact'] }) {
       <p className="muted">Rows of the database that each role would newly see (+) or no longer see (−), and newly or no longer be able to change.</p>
       <div className="scroll">
         <table className="impact">
-          <thead>
-            <tr>
-              <th scope="col">Role</th>
-              <th scope="col">Projects visible</th>
-              <th scope="col">Projects writable</th>
-              <th scope="col">Tasks visible</th>
-              <th scope="col">Tasks writable</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Role', 'Projects visible', 'Projects writable', 'Tasks visible', 'Tasks writable']} />
           <tbody>
             {impact.map((row) => (
               <tr key={row.role} data-role={row.role}>
@@ -279,18 +261,7 @@ export function TableResults({ rows, flips, caption = 'Decision table', open = f
       </summary>
       <div className="scroll">
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Row</th>
-              <th scope="col">Role</th>
-              <th scope="col">Action</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Resource</th>
-              <th scope="col">Expected</th>
-              <th scope="col">Got</th>
-              <th scope="col">Rule</th>
-            </tr>
-          </thead>
+          <TableHead columns={[...ROW_COLUMNS, 'Expected', 'Got', 'Rule']} />
           <tbody>
             {rows.map((row) => (
               <tr key={row.row} className={`${row.pass ? 'pass' : 'fail'} ${flipped.has(row.row) ? 'flipped' : ''}`}>

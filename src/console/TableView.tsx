@@ -4,7 +4,7 @@ import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from '../authz/vocabul
 import type { PolicyState } from './policy-state.ts'
 import { DraftStatus } from './RulesView.tsx'
 import type { TableRow } from './types.ts'
-import { ProblemMessage } from './ui.tsx'
+import { ProblemMessage, ROW_COLUMNS, TableHead } from './ui.tsx'
 
 // The decision table of the draft: every row editable, rows added and removed, each row's result
 // against the draft's rules shown beside it (the same evaluation the API runs before activation).
@@ -64,22 +64,7 @@ export function TableView({ state }: { state: PolicyState }) {
       </div>
       <div className="scroll">
         <table className="decision-table">
-          <thead>
-            <tr>
-              <th scope="col">Row</th>
-              <th scope="col">Role</th>
-              <th scope="col">Action</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Resource</th>
-              <th scope="col">Expect</th>
-              <th scope="col">Status</th>
-              <th scope="col">Note</th>
-              <th scope="col">Result</th>
-              <th scope="col">
-                <span className="visually-hidden">Remove</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={[...ROW_COLUMNS, 'Expect', 'Status', 'Note', 'Result', { hidden: 'Remove' }]} />
           <tbody>
             {shown.map(({ row, index, result }) => {
               const n = index + 1

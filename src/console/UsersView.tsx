@@ -2,7 +2,7 @@ import { useState } from 'react'
 import { ROLES } from '../authz/roles.ts'
 import { api, query } from './api.ts'
 import type { Account, Page, User } from './types.ts'
-import { Notice, Pager, ProblemMessage, time, useConfirm, useLoad } from './ui.tsx'
+import { Notice, Pager, ProblemMessage, TableHead, time, useConfirm, useLoad } from './ui.tsx'
 
 // Accounts: change a role (effective on that user's next request), delete with confirmation.
 
@@ -56,17 +56,7 @@ export function UsersView({ me }: { me: Account }) {
         <>
           <div className="scroll">
             <table className="users">
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Username</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Id', 'Username', 'Role', 'Created', { hidden: 'Actions' }]} />
               <tbody>
                 {users.data.items.map((user) => {
                   const pending = roles[user.id]

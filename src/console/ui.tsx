@@ -140,3 +140,27 @@ export class ErrorBoundary extends Component<{ children: ReactNode; fallback: (e
     return this.state.error ? this.props.fallback(this.state.error, () => this.setState({ error: null })) : this.props.children
   }
 }
+
+/** A table's header row; `{ hidden }` names a column for screen readers only (a column of buttons). */
+export function TableHead({ columns }: { columns: Array<string | { hidden: string }> }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) =>
+          typeof column === 'string' ? (
+            <th scope="col" key={column}>
+              {column}
+            </th>
+          ) : (
+            <th scope="col" key={column.hidden}>
+              <span className="visually-hidden">{column.hidden}</span>
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  )
+}
+
+/** The columns that name a decision-table row, in every table of rows. */
+export const ROW_COLUMNS = ['Row', 'Role', 'Action', 'Subject', 'Resource']
