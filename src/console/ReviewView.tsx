@@ -212,6 +212,13 @@ function Change({ change, what }: { change: RoleImpact['Project']['visible']; wh
   )
 }
 
+const IMPACT_COLUMNS = [
+  ['Project', 'visible', 'Projects visible'],
+  ['Project', 'writable', 'Projects writable'],
+  ['Task', 'visible', 'Tasks visible'],
+  ['Task', 'writable', 'Tasks writable'],
+] as const
+
 function Impact({ impact }: { impact: Report['impact'] }) {
   if (!impact) return null
   return (
@@ -220,7 +227,7 @@ function Impact({ impact }: { impact: Report['impact'] }) {
       <p className="muted">Rows of the database that each role would newly see (+) or no longer see (−), and newly or no longer be able to change.</p>
       <div className="scroll">
         <table className="impact">
-          <TableHead columns={['Role', 'Projects visible', 'Projects writable', 'Tasks visible', 'Tasks writable']} />
+          <TableHead columns={['Role', ...IMPACT_COLUMNS.map(([, , label]) => label)]} />
           <tbody>
             {impact.map((row) => (
               <tr key={row.role} data-role={row.role}>
@@ -230,18 +237,11 @@ function Impact({ impact }: { impact: Report['impact'] }) {
                     {row.scope === 'per-user' ? ` (summed over ${row.usersConsidered} of ${row.usersWithRole} users)` : ` (${row.usersWithRole} user${row.usersWithRole === 1 ? '' : 's'})`}
                   </small>
                 </th>
-                <td>
-                  <Change change={row.Project.visible} what="projects" />
-                </td>
-                <td>
-                  <Change change={row.Project.writable} what="projects" />
-                </td>
-                <td>
-                  <Change change={row.Task.visible} what="tasks" />
-                </td>
-                <td>
-                  <Change change={row.Task.writable} what="tasks" />
-                </td>
+                {IMPACT_COLUMNS.map(([subject, kind, label]) => (
+                  <td key={label}>
+                    <Change change={row[subject][kind]} what={subject === 'Project' ? 'projects' : 'tasks'} />
+                  </td>
+                ))}
               </tr>
             ))}
           </tbody>
