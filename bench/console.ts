@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
-import { hashPassword } from '../src/lib/password.ts'
+import { hashPassword } from '../src/auth/password.ts'
 import { buildConsole } from '../scripts/build-console.ts'
 import { CHROMIUM, CHROMIUM_FLAGS } from '../test/helpers/browser.ts'
 import { start, stop, token, type Server } from './harness.ts'

@@ -6,13 +6,13 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { subject } from '@casl/ability'
 import { accessibleBy, createPrismaAbility } from '@casl/prisma/runtime'
-import { CompiledPolicy } from '../src/authz/compile.ts'
-import { readDecisionTable, rowsToData } from '../src/authz/decision-table.ts'
-import { checkProposal, impactOf } from '../src/authz/policy-admin.ts'
-import { DECISION_TABLE_FILE, readPolicyDir, type PolicyDocument } from '../src/authz/policy.ts'
 import { interpolate } from '../src/authz/placeholders.ts'
-import { toRules, type PolicyRule } from '../src/authz/policy-set.ts'
-import { PolicyStore } from '../src/authz/store.ts'
+import { RULES_FILE, readPoliciesDir, readRuleFile } from '../src/policy/files.ts'
+import { impactOf } from '../src/policy/impact.ts'
+import { review } from '../src/policy/review.ts'
+import { compileRules } from '../src/policy/validate.ts'
+import { PolicyStore } from '../src/policy/versions.ts'
+import type { RoleRule, RuleDocument } from '../src/shared/rule-format.ts'
 import { openBenchDatabase, seed } from './seed.ts'
 
 interface Figure {
@@ -41,7 +41,7 @@ async function median(name: string, runs: number, run: () => Promise<unknown>): 
   figures.push({ name, value: times[Math.floor(times.length / 2)]!, unit: 'ms' })
 }
 
-function withExtraRules(shipped: PolicyDocument, extra: number): PolicyDocument {
+function withExtraRules(shipped: RuleDocument, extra: number): RuleDocument {
   const rules = [...shipped.member!]
   for (let i = 0; i < extra; i++) {
     rules.push({ id: `member.extra.${i}`, action: 'read', subject: i % 2 ? 'Project' : 'Task', conditions: i % 2 ? { name: `n${i}`, ownerId: '${user.id}' } : { title: `t${i}` } })
@@ -49,10 +49,10 @@ function withExtraRules(shipped: PolicyDocument, extra: number): PolicyDocument 
   return { ...shipped, member: rules }
 }
 
-function requestCosts(shipped: PolicyDocument): void {
+function requestCosts(shipped: RuleDocument): void {
   const users = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, username: `u${i}`, role: 'member' }))
   for (const [label, document] of [['3 rules', shipped], ['1,000 rules', withExtraRules(shipped, 998)]] as const) {
-    const policy = new CompiledPolicy(document, 1)
+    const policy = compileRules(document, 1)
     const n = label === '3 rules' ? 200_000 : 5_000
     perOp(`${label}: ability from the cache (1,000 users)`, n * 5, (i) => policy.abilityFor(users[i % 1000]!))
     perOp(`${label}: ability rebuilt from rules`, n / 10, (i) => createPrismaAbility(interpolate(document.member!, users[i % 1000]!) as never))
@@ -68,9 +68,9 @@ async function impactCosts(): Promise<void> {
   const { db, driver } = await openBenchDatabase()
   try {
     await seed(db)
-    const store = await PolicyStore.open(db, () => ({ rules: toRules(readPolicyDir('policies')), table: rowsToData(readDecisionTable(join('policies', DECISION_TABLE_FILE))) }))
+    const store = await PolicyStore.open(db, () => readPoliciesDir('policies'))
     const active = store.snapshot
-    const proposals: Array<[string, PolicyRule[]]> = [
+    const proposals: Array<[string, RoleRule[]]> = [
       ['no change', active.rules],
       ['auditors may update every task (role-wide counts)', [...active.rules, { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task' }]],
       [
@@ -79,17 +79,18 @@ async function impactCosts(): Promise<void> {
       ],
     ]
     for (const [name, rules] of proposals) {
-      const checked = checkProposal({ rules }, active)
-      await median(`impact report: ${name}`, 5, () => impactOf(db, active.policy, checked.compiled!))
+      const reviewed = await review(db, active, { rules }, { impact: false })
+      if (!reviewed.valid) throw new Error(`${name}: invalid`)
+      await median(`impact report: ${name}`, 5, () => impactOf(db, active.compiled, reviewed.compiled))
     }
-    await median('validate without impact (validation + 120-row table + flips)', 5, async () => checkProposal({ rules: proposals[1]![1] }, active))
+    await median('review without impact (validation + 120-row table + flips + lockout)', 5, () => review(db, active, { rules: proposals[1]![1] }, { impact: false }))
   } finally {
     await db.$disconnect()
     await driver.close()
   }
 }
 
-const shipped = readPolicyDir('policies')
+const shipped = readRuleFile(join('policies', RULES_FILE))
 requestCosts(shipped)
 await impactCosts()
 

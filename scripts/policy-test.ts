@@ -2,9 +2,9 @@
 // Runs the decision table against the policy files in-process and prints a pass/fail table.
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { CompiledPolicy, PolicyValidationError } from '../src/authz/compile.ts'
-import { DecisionTableError, formatResults, readDecisionTable, runDecisionTable } from '../src/authz/decision-table.ts'
-import { DECISION_TABLE_FILE, PolicyFormatError, readPolicyFile, RULES_FILE } from '../src/authz/policy.ts'
+import { DecisionTableError, formatResults, runDecisionTable } from '../src/policy/decision-table.ts'
+import { DECISION_TABLE_FILE, PolicyFormatError, readDecisionTableFile, readRuleFile, RULES_FILE } from '../src/policy/files.ts'
+import { compileRules, PolicyValidationError } from '../src/policy/validate.ts'
 
 const [target = 'policies', tableArg] = process.argv.slice(2)
 const path = resolve(target)
@@ -13,8 +13,7 @@ const tablePath = tableArg ? resolve(tableArg) : join(dirname(rulesPath), DECISI
 
 try {
   const started = performance.now()
-  const policy = new CompiledPolicy(readPolicyFile(rulesPath), 0)
-  const results = runDecisionTable(policy, readDecisionTable(tablePath))
+  const results = runDecisionTable(compileRules(readRuleFile(rulesPath), 0), readDecisionTableFile(tablePath))
   console.log(formatResults(results))
   console.log(`(${rulesPath} against ${tablePath} in ${(performance.now() - started).toFixed(1)} ms)`)
   process.exitCode = results.every((r) => r.pass) ? 0 : 1

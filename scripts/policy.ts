@@ -4,28 +4,26 @@
 // code as the admin API. <file> is JSON: {rules, table?} as the API speaks it, or a policies
 // directory (rules.json + decision-table.md).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { DecisionTableError, formatResults, readDecisionTable, rowsToData } from '../src/authz/decision-table.ts'
-import { activateProposal, checkProposal, impactOf, lockoutReason, type Proposal, type RoleImpact } from '../src/authz/policy-admin.ts'
-import { DECISION_TABLE_FILE, parsePolicyDocument, readPolicyDir } from '../src/authz/policy.ts'
-import { diffRules, toRules, type PolicyRule } from '../src/authz/policy-set.ts'
-import { formatPolicyError } from '../src/authz/compile.ts'
-import { PolicyStore } from '../src/authz/store.ts'
 import { loadConfig } from '../src/config.ts'
 import { migrateIfNeeded } from '../src/db/migrations.ts'
 import { openDriver } from '../src/db/open.ts'
 import { PrismaClient } from '../src/generated/prisma/client.ts'
-import { HttpProblem } from '../src/lib/problem.ts'
+import { activate } from '../src/policy/activation.ts'
+import { DecisionTableError, formatResults, rowsToData } from '../src/policy/decision-table.ts'
+import { parseRuleDocument, PolicyFormatError, readPoliciesDir } from '../src/policy/files.ts'
+import type { RoleImpact } from '../src/policy/impact.ts'
+import { review, type Proposal } from '../src/policy/review.ts'
+import { formatPolicyError } from '../src/policy/validate.ts'
+import { PolicyStore } from '../src/policy/versions.ts'
+import { toRules, type RoleRule } from '../src/shared/rule-format.ts'
 
 const [command, file, ...rest] = process.argv.slice(2)
 
 function readProposal(path: string): Proposal {
-  if (statSync(path).isDirectory()) {
-    return { rules: toRules(readPolicyDir(path)), table: rowsToData(readDecisionTable(join(path, DECISION_TABLE_FILE))) }
-  }
-  const data = JSON.parse(readFileSync(path, 'utf8')) as { rules?: PolicyRule[]; table?: Proposal['table']; message?: string }
+  if (statSync(path).isDirectory()) return readPoliciesDir(path)
+  const data = JSON.parse(readFileSync(path, 'utf8')) as { rules?: RoleRule[]; table?: Proposal['table']; message?: string }
   if (Array.isArray(data.rules)) return { rules: data.rules, table: data.table, message: data.message }
-  return { rules: toRules(parsePolicyDocument(data, path)) }
+  return { rules: toRules(parseRuleDocument(data, path)) }
 }
 
 function printImpact(impact: RoleImpact[]): void {
@@ -49,10 +47,7 @@ async function main(): Promise<number> {
   const db = new PrismaClient({ adapter: driver.factory })
   try {
     await migrateIfNeeded(db, driver.factory)
-    const store = await PolicyStore.open(db, () => ({
-      rules: toRules(readPolicyDir(config.policiesDir)),
-      table: rowsToData(readDecisionTable(join(config.policiesDir, DECISION_TABLE_FILE))),
-    }))
+    const store = await PolicyStore.open(db, () => readPoliciesDir(config.policiesDir))
     const active = store.snapshot
     if (command === 'export') {
       writeFileSync(file, `${JSON.stringify({ version: active.version, rules: active.rules, table: rowsToData(active.table) }, null, 2)}\n`)
@@ -65,35 +60,47 @@ async function main(): Promise<number> {
     }
     const proposal = readProposal(file)
     if (command === 'import') {
-      const next = await activateProposal(db, store, { ...proposal, message: rest.join(' ') || proposal.message || `Imported from ${file}` }, active.version, { id: null, username: 'cli' })
-      console.log(`activated version ${next.version} (was ${active.version})`)
-      return 0
+      const message = rest.join(' ') || proposal.message || `Imported from ${file}`
+      const result = await activate(db, store, { ...proposal, message }, active.version, { id: null, username: 'cli' })
+      switch (result.outcome) {
+        case 'activated':
+          console.log(`activated version ${result.active.version} (was ${result.previous})`)
+          return 0
+        case 'stale':
+          console.error(`refused (policy-version-conflict): the active version changed to ${result.current} meanwhile; run again`)
+          return 1
+        case 'invalid':
+          console.error(`refused (policy-invalid): ${result.errors.length} error(s)`)
+          for (const error of result.errors) console.error(`  ${formatPolicyError(error)}`)
+          return 1
+        case 'table-failed':
+          console.error(`refused (decision-table-failed): ${result.failures.length} decision-table row(s) fail with this policy`)
+          for (const failure of result.failures) console.error(`  ${JSON.stringify(failure)}`)
+          return 1
+        case 'lockout':
+          console.error(`refused (policy-lockout): ${result.reason}`)
+          return 1
+      }
     }
-    const checked = checkProposal(proposal, active)
-    const changes = diffRules(active.rules, proposal.rules)
+    const reviewed = await review(db, active, proposal, { impact: true })
+    const changes = reviewed.rules
     console.log(`against active version ${active.version}: rules added ${changes.added.length}, removed ${changes.removed.length}, changed ${changes.changed.length}`)
     for (const [kind, ids] of Object.entries(changes)) for (const id of ids) console.log(`  ${kind.padEnd(7)} ${id}`)
-    if (checked.errors.length) {
-      console.log(`\n${checked.errors.length} error(s):`)
-      for (const error of checked.errors) console.log(`  ${formatPolicyError(error)}`)
+    if (!reviewed.valid) {
+      console.log(`\n${reviewed.errors.length} error(s):`)
+      for (const error of reviewed.errors) console.log(`  ${formatPolicyError(error)}`)
       return 1
     }
-    if (command === 'validate') console.log(`\n${formatResults(checked.results!)}`)
-    else console.log(`\n${checked.results!.filter((r) => !r.pass).length} of ${checked.results!.length} decision-table rows fail`)
-    console.log(`\n${checked.flips.length} row(s) flip:`)
-    for (const f of checked.flips) console.log(`  row ${f.row}: ${f.role} ${f.action} ${f.subject} ${f.resource}: ${f.before.allowed ? 'allow' : 'deny'} ${f.before.status} → ${f.after.allowed ? 'allow' : 'deny'} ${f.after.status}`)
-    printImpact(await impactOf(db, active.policy, checked.compiled!))
-    const lockout = await lockoutReason(db, checked.compiled!, active.policy)
-    if (lockout) console.log(`\nlockout: ${lockout}`)
-    return checked.results!.every((r) => r.pass) && !lockout ? 0 : 1
+    const results = reviewed.table
+    if (command === 'validate') console.log(`\n${formatResults(reviewed.results)}`)
+    else console.log(`\n${results.failed} of ${results.rows.length} decision-table rows fail`)
+    console.log(`\n${reviewed.flips.length} row(s) flip:`)
+    for (const f of reviewed.flips) console.log(`  row ${f.row}: ${f.role} ${f.action} ${f.subject} ${f.resource}: ${f.before.allowed ? 'allow' : 'deny'} ${f.before.status} → ${f.after.allowed ? 'allow' : 'deny'} ${f.after.status}`)
+    printImpact(reviewed.impact!)
+    if (reviewed.lockout) console.log(`\nlockout: ${reviewed.lockout}`)
+    return results.failed === 0 && !reviewed.lockout ? 0 : 1
   } catch (error) {
-    if (error instanceof HttpProblem) {
-      console.error(`refused (${error.slug}): ${error.detail}`)
-      for (const failure of (error.extensions.failures as Array<Record<string, unknown>> | undefined) ?? []) console.error(`  ${JSON.stringify(failure)}`)
-      for (const item of (error.extensions.errors as Array<{ field?: string; message: string }> | undefined) ?? []) console.error(`  ${item.field}: ${item.message}`)
-      return 1
-    }
-    if (error instanceof DecisionTableError || error instanceof SyntaxError) {
+    if (error instanceof DecisionTableError || error instanceof PolicyFormatError || error instanceof SyntaxError) {
       console.error(error.message)
       return 1
     }

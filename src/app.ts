@@ -19,8 +19,8 @@ import tasks from './routes/tasks/index.ts'
 import users from './routes/admin/users.ts'
 import policies from './routes/admin/policies.ts'
 import audit from './routes/admin/audit.ts'
-import authzRoutes from './routes/authz/index.ts'
-import consoleRoutes from './routes/console/index.ts'
+import explain from './routes/explain/index.ts'
+import consoleAssets from './routes/console-assets/index.ts'
 
 export interface BuildOptions {
   /** An open database driver (tests share one); otherwise opened from `config`. */
@@ -43,7 +43,6 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     // A hop count is valid at runtime (proxy-addr) though the types list only boolean, string and function.
     trustProxy: config.trustProxy as boolean | string,
     genReqId: () => crypto.randomUUID(),
-    ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // JSON only: a text/plain body is a 415, not a string handed to the validators.
@@ -70,10 +69,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       await api.register(users, { prefix: '/admin/users' })
       await api.register(policies, { prefix: '/admin/policies' })
       await api.register(audit, { prefix: '/admin/audit' })
-      await api.register(authzRoutes, { prefix: '/authz' })
+      await api.register(explain, { prefix: '/authz' })
     },
     { prefix: '/api' },
   )
-  await app.register(consoleRoutes, { prefix: '/admin', dir: options.consoleDir })
+  await app.register(consoleAssets, { prefix: '/admin', dir: options.consoleDir })
   return app
 }

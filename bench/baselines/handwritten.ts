@@ -5,15 +5,18 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig } from '../../src/config.ts'
-import { HttpProblem } from '../../src/lib/problem.ts'
+import { HttpProblem } from '../../src/http/problem.ts'
 import auth from '../../src/plugins/auth.ts'
 import configPlugin from '../../src/plugins/config.ts'
 import database from '../../src/plugins/database.ts'
 import errors from '../../src/plugins/errors.ts'
 import validation from '../../src/plugins/validation.ts'
-import { projectInclude, ProjectListQuery, toProject } from '../../src/routes/projects/schema.ts'
-import { IdParams, listPage, orderBy, searchAny, type ListQuery } from '../../src/routes/schemas.ts'
-import { TaskCreate, TaskListQuery, TaskUpdate, taskListWhere, toTask, type TaskListFilters } from '../../src/routes/tasks/schema.ts'
+import type { Static } from 'typebox'
+import { orderBy } from '../../src/authz/authorizer.ts'
+import type { Prisma } from '../../src/generated/prisma/client.ts'
+import { projectShape, ProjectListQuery, toProject } from '../../src/routes/projects/schema.ts'
+import { IdParams, searchAny } from '../../src/routes/schemas.ts'
+import { TaskCreate, TaskListQuery, TaskUpdate, toTask } from '../../src/routes/tasks/schema.ts'
 
 const config = loadConfig()
 const app = Fastify({ logger: { level: 'warn' }, bodyLimit: 64 * 1024 }).withTypeProvider<TypeBoxTypeProvider>()
@@ -24,15 +27,32 @@ await app.register(database)
 await app.register(auth)
 const { db } = app
 const notFound = (what: string) => new HttpProblem(404, 'not-found', `${what} not found.`)
+const projectInclude = projectShape.include
+
+async function listPage<T, R>(rows: PromiseLike<T[]>, count: PromiseLike<number>, query: { limit: number; offset: number }, toItem: (row: T) => R) {
+  const [found, total] = await Promise.all([rows, count])
+  return { items: found.map(toItem), total, limit: query.limit, offset: query.offset }
+}
+
+function taskListWhere(ownerId: number, query: Static<typeof TaskListQuery>): Prisma.TaskWhereInput {
+  return {
+    AND: [
+      { project: { is: { ownerId } } },
+      searchAny(['title', 'description'], query.search),
+      query.completed === undefined ? {} : { completed: query.completed },
+      query.projectId === undefined ? {} : { projectId: query.projectId },
+    ],
+  }
+}
 
 await app.register(
   async (scope) => {
     scope.addHook('onRequest', scope.authenticate)
     const api = scope.withTypeProvider<TypeBoxTypeProvider>()
     api.get('/projects', { schema: { querystring: ProjectListQuery } }, async (request) => {
-      const query = request.query as ListQuery
+      const query = request.query
       const where = { AND: [{ ownerId: request.account.id }, searchAny(['name', 'description'], query.search)] }
-      return listPage(db.project.findMany({ where, include: projectInclude, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }), db.project.count({ where }), query, toProject)
+      return listPage(db.project.findMany({ where, include: projectInclude, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }), db.project.count({ where }), query, toProject)
     })
     api.get('/projects/:id', { schema: { params: IdParams } }, async (request) => {
       const row = await db.project.findFirst({ where: { id: request.params.id, ownerId: request.account.id }, include: projectInclude })
@@ -42,14 +62,14 @@ await app.register(
     api.get('/projects/:id/tasks', { schema: { params: IdParams, querystring: TaskListQuery } }, async (request) => {
       const project = await db.project.findFirst({ where: { id: request.params.id, ownerId: request.account.id }, select: { id: true } })
       if (!project) throw notFound('Project')
-      const query = { ...(request.query as TaskListFilters), projectId: project.id }
-      const where = taskListWhere({ project: { is: { ownerId: request.account.id } } }, query)
-      return listPage(db.task.findMany({ where, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }), db.task.count({ where }), query, toTask)
+      const query = { ...request.query, projectId: project.id }
+      const where = taskListWhere(request.account.id, query)
+      return listPage(db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }), db.task.count({ where }), query, toTask)
     })
     api.get('/tasks', { schema: { querystring: TaskListQuery } }, async (request) => {
-      const query = request.query as TaskListFilters
-      const where = taskListWhere({ project: { is: { ownerId: request.account.id } } }, query)
-      return listPage(db.task.findMany({ where, orderBy: orderBy(query.ordering), skip: query.offset, take: query.limit }), db.task.count({ where }), query, toTask)
+      const query = request.query
+      const where = taskListWhere(request.account.id, query)
+      return listPage(db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }), db.task.count({ where }), query, toTask)
     })
     api.post('/tasks', { schema: { body: TaskCreate } }, async (request, reply) => {
       const row = await db.$transaction(async (tx) => {

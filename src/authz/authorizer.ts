@@ -1,17 +1,39 @@
-import { HttpProblem } from '../lib/problem.ts'
-import type { AppAbility, CompiledPolicy } from './compile.ts'
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
+import type { AppAbility, CompiledRules } from './compiled-rules.ts'
 import { dataModel } from './data-model.ts'
-import { decideAccess, decideCreate, decideMove, decideOn, type Decision } from './decisions.ts'
+import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from './decisions.ts'
 import type { PolicyUser } from './placeholders.ts'
 
-// The one API routes use to reach protected data: it loads what the rules need, asks the
-// policy, and throws a problem when the answer is no. Routes never write a condition themselves.
+// The one way routes reach protected data. Every read, list and write goes through a method
+// here that loads what the rules need, asks the policy, and throws `DeniedError` when the answer
+// is no; writes run in the same transaction as their check. Routes never write a condition.
+
+/** Every model of the schema is a subject of the policy. */
+export type Subject = Prisma.ModelName
+type Delegates = { [S in Subject]: PrismaClient[Uncapitalize<S>] }
+type Db = PrismaClient | Prisma.TransactionClient
+
+type FindArgs<S extends Subject> = NonNullable<Prisma.Args<Delegates[S], 'findUnique'>>
+/** Prisma's `include`/`select` for a response, typed per subject. */
+export type Shape<S extends Subject> = { [K in keyof FindArgs<S> as K extends 'include' | 'select' ? K : never]?: FindArgs<S>[K] }
+export type Found<S extends Subject, A> = Prisma.Result<Delegates[S], A, 'findUniqueOrThrow'>
+export type CreateData<S extends Subject> = Prisma.Args<Delegates[S], 'create'>['data']
+export type UpdateData<S extends Subject> = Prisma.Args<Delegates[S], 'update'>['data']
+export type Where<S extends Subject> = NonNullable<Prisma.Args<Delegates[S], 'findMany'>['where']>
 
 type Row = Record<string, unknown>
-/** A Prisma client or transaction client; delegates are looked up by model name. */
-export type Db = object
-type Delegate = {
-  findUnique(args: { where: { id: number }; include?: object; select?: object }): Promise<Row | null>
+/** The delegate calls the authorizer makes, the same on every model. */
+interface AnyDelegate {
+  findUnique(args: object): Promise<Row | null>
+  findMany(args: object): Promise<Row[]>
+  count(args: object): Promise<number>
+  create(args: object): Promise<Row>
+  update(args: object): Promise<Row>
+  delete(args: object): Promise<Row>
+}
+
+function delegate(db: Db, subject: string): AnyDelegate {
+  return (db as unknown as Record<string, AnyDelegate>)[subject[0]!.toLowerCase() + subject.slice(1)]!
 }
 
 /** What was asked when the answer was no, for the audit log. */
@@ -21,16 +43,13 @@ export interface DenialContext {
   objectId?: number
 }
 
-export class DeniedError extends HttpProblem {
+/** A refusal; the error handler turns it into a problem answer and the audit log records it. */
+export class DeniedError extends Error {
   constructor(
     readonly decision: Extract<Decision, { allowed: false }>,
     readonly context: DenialContext,
   ) {
-    const slug = decision.status === 404 ? 'not-found' : decision.status === 400 ? 'invalid-reference' : 'forbidden'
-    super(decision.status, slug, decision.detail, {
-      ...(decision.status === 403 ? { ruleId: decision.ruleId } : {}),
-      ...(decision.field ? { errors: [{ field: decision.field, message: decision.detail }] } : {}),
-    })
+    super(decision.detail)
   }
 }
 
@@ -38,82 +57,160 @@ function enforce(decision: Decision, context: DenialContext): void {
   if (!decision.allowed) throw new DeniedError(decision, context)
 }
 
-function delegate(db: Db, subject: string): Delegate {
-  return (db as Record<string, Delegate>)[subject[0]!.toLowerCase() + subject.slice(1)]!
+export interface ListQuery {
+  limit: number
+  offset: number
+  /** A field of the subject, `-` first for descending; ties are broken by the primary key. */
+  ordering: string
+}
+
+export interface ListOptions<S extends Subject, A, R> {
+  /** The request's own filters (search, flags), combined with the policy's. */
+  filters?: Array<Where<S>>
+  shape?: A
+  toItem: (row: Found<S, A>) => R
+}
+
+export interface Page<R> {
+  items: R[]
+  total: number
+  limit: number
+  offset: number
 }
 
 export class Authorizer {
   constructor(
     readonly ability: AppAbility,
-    readonly policy: CompiledPolicy,
+    readonly compiled: CompiledRules,
     readonly user: PolicyUser,
+    private readonly db: PrismaClient,
   ) {}
 
   get policyVersion(): number {
-    return this.policy.version
+    return this.compiled.version
   }
 
   /** Function level: 403 unless some rule could allow `action` on `subject`. */
-  assertAccess(action: string, subject: string): void {
+  assertAccess(action: string, subject: Subject): void {
     enforce(decideAccess(this.ability, action, subject), { action, subject })
   }
 
+  /**
+   * A page of what the caller may read: the policy's filter ∧ `filters`, rows and total. The two
+   * statements go out at once; a transaction would add BEGIN/COMMIT without making them agree
+   * (each statement has its own snapshot at READ COMMITTED).
+   */
+  async list<S extends Subject, A extends Shape<S>, R>(subject: S, query: ListQuery, options: ListOptions<S, A, R>): Promise<Page<R>> {
+    const where = { AND: [this.filter('read', subject), ...(options.filters ?? [])] }
+    const table = delegate(this.db, subject)
+    const [rows, total] = await Promise.all([
+      table.findMany({ where, ...options.shape, orderBy: orderBy(query.ordering, primaryKey(subject)), skip: query.offset, take: query.limit }),
+      table.count({ where }),
+    ])
+    return { items: rows.map((row) => options.toItem(row as Found<S, A>)), total, limit: query.limit, offset: query.offset }
+  }
+
+  /** One object the caller may `action`: 404 when missing or unreadable, 403 when readable but not allowed. */
+  async findOne<S extends Subject, A extends Shape<S> = Record<never, never>>(subject: S, id: number, action = 'read', shape?: A): Promise<Found<S, A>> {
+    return (await this.check(this.db, subject, id, action, shape)) as Found<S, A>
+  }
+
+  /**
+   * Creates `data` if the caller may: the parent it names included. `clientFields` are the
+   * fields the client chose (checked against field rules); the rest, such as an owner taken
+   * from the token, are the server's.
+   */
+  async create<S extends Subject, A extends Shape<S> = Record<never, never>>(
+    subject: S,
+    data: CreateData<S>,
+    options: { clientFields?: string[]; shape?: A } = {},
+  ): Promise<Found<S, A>> {
+    const row = data as Row
+    const clientFields = options.clientFields ?? Object.keys(row)
+    return this.db.$transaction(async (tx) => {
+      // A parent named by the server (a project's owner, from the token) exists and needs no lookup.
+      const parent = await this.loadParent(tx, subject, Object.fromEntries(clientFields.map((field) => [field, row[field]])))
+      enforce(decideCreate(this.ability, subject, row, parent, clientFields), { action: 'create', subject })
+      return (await delegate(tx, subject).create({ data, ...options.shape })) as Found<S, A>
+    })
+  }
+
+  /**
+   * Applies `changes` if the caller may: `update` on the object and on every changed field,
+   * and when a foreign key changes, `update` on the object as it would be under its new parent.
+   * `before` runs after the checks, in the same transaction, for invariants the policy cannot
+   * express (it may throw).
+   */
+  async update<S extends Subject, A extends Shape<S> = Record<never, never>>(
+    subject: S,
+    id: number,
+    changes: UpdateData<S>,
+    options: { shape?: A; before?: (tx: Prisma.TransactionClient, row: Row) => Promise<void> } = {},
+  ): Promise<Found<S, A>> {
+    const proposed = changes as Row
+    return this.db.$transaction(async (tx) => {
+      const row = (await this.check(tx, subject, id, 'update', undefined, Object.keys(proposed)))!
+      const moved = Object.fromEntries(Object.entries(proposed).filter(([key, value]) => isForeignKey(subject, key) && value !== row[key]))
+      if (Object.keys(moved).length) {
+        const parent = await this.loadParent(tx, subject, moved)
+        if (parent) enforce(decideMove(this.ability, subject, { ...row, ...proposed }, parent), { action: 'update', subject, objectId: id })
+      }
+      await options.before?.(tx, row)
+      return (await delegate(tx, subject).update({ where: { [primaryKey(subject)]: id }, data: changes, ...options.shape })) as Found<S, A>
+    })
+  }
+
+  /** Deletes the object if the caller may; `before` as for `update`. */
+  async delete(subject: Subject, id: number, options: { before?: (tx: Prisma.TransactionClient, row: Row) => Promise<void> } = {}): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      const row = (await this.check(tx, subject, id, 'delete'))!
+      await options.before?.(tx, row)
+      await delegate(tx, subject).delete({ where: { [primaryKey(subject)]: id } })
+    })
+  }
+
   /** The Prisma `where` of every row the caller may `action` (403 when no rule could ever allow it). */
-  where<W = Row>(action: string, subject: string): W {
+  private filter(action: string, subject: Subject): Readonly<Row> {
     this.assertAccess(action, subject)
-    return this.policy.filterFor(this.ability, action, subject) as W
+    return this.compiled.filterFor(this.ability, action, subject)
   }
 
-  /** Loads one object and checks `action` on it: 404 when missing or unreadable, 403 when readable but not allowed. */
-  async findOne<T = Row>(db: Db, subject: string, id: number, action: string, include?: Record<string, unknown>): Promise<T> {
-    const row = await this.load(db, subject, id, include)
-    enforce(decideOn(this.ability, action, subject, row), { action, subject, objectId: id })
-    return row as T
+  private async check(db: Db, subject: Subject, id: number, action: string, shape?: object, fields: string[] = []): Promise<Row> {
+    const row = await this.load(db, subject, id, shape)
+    enforce(decideOn(this.ability, action, subject, row, fields), { action, subject, objectId: id })
+    return row!
   }
 
-  /**
-   * Loads one object for a change: `update` on it and on every changed field, and when a
-   * foreign key changes, `update` on the object as it would be under its new parent.
-   */
-  async findForUpdate<T = Row>(db: Db, subject: string, id: number, changes: Row, include?: Record<string, unknown>): Promise<T> {
-    const row = await this.load(db, subject, id, include)
-    enforce(decideOn(this.ability, 'update', subject, row, Object.keys(changes)), { action: 'update', subject, objectId: id })
-    const moved = Object.fromEntries(Object.entries(changes).filter(([key, value]) => isForeignKey(subject, key) && value !== row![key]))
-    if (Object.keys(moved).length) {
-      const parent = await this.loadParent(db, subject, moved)
-      if (parent) enforce(decideMove(this.ability, subject, { ...row, ...changes }, parent), { action: 'update', subject, objectId: id })
-    }
-    return row as T
+  /** The row with the related rows its rules read, merged with the response's `shape`. */
+  private load(db: Db, subject: Subject, id: number, shape: { include?: unknown; select?: unknown } = {}): Promise<Row | null> {
+    const needs = this.compiled.relationSelects.get(subject) ?? {}
+    const where = { [primaryKey(subject)]: id }
+    if (shape.select) return delegate(db, subject).findUnique({ where, select: mergeSelects({ ...scalarSelect(subject), ...needs }, shape.select as Row) })
+    const include = mergeSelects(needs, (shape.include ?? {}) as Row)
+    return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}) })
   }
 
-  /**
-   * Checks that `data` may be created, its parent (named by a foreign key in `data`) included.
-   * `clientFields` are the fields the client chose (checked against field rules); the rest, such
-   * as an owner taken from the token, are the server's.
-   */
-  async authorizeCreate(db: Db, subject: string, data: Row, clientFields: string[] = Object.keys(data)): Promise<void> {
-    // A parent named by the server (a project's owner, from the token) exists and needs no lookup.
-    const parent = await this.loadParent(db, subject, Object.fromEntries(clientFields.map((field) => [field, data[field]])))
-    enforce(decideCreate(this.ability, subject, data, parent, clientFields), { action: 'create', subject })
-  }
-
-  private load(db: Db, subject: string, id: number, extra?: Record<string, unknown>): Promise<Row | null> {
-    const include = mergeSelects(this.policy.relationSelects.get(subject) ?? {}, extra ?? {})
-    return delegate(db, subject).findUnique({ where: { id }, ...(Object.keys(include).length ? { include } : {}) })
-  }
-
-  private async loadParent(db: Db, subject: string, data: Row) {
+  private async loadParent(db: Db, subject: Subject, data: Row): Promise<ParentRef | undefined> {
     for (const relation of dataModel().get(subject)!.fields.values()) {
       if (relation.kind !== 'relation' || !relation.foreignKey || !(relation.foreignKey in data)) continue
-      const select = this.policy.relationSelects.get(subject)?.[relation.name]?.select ?? {}
+      const select = this.compiled.relationSelects.get(subject)?.[relation.name]?.select ?? {}
       const row = await delegate(db, relation.target).findUnique({
-        where: { id: data[relation.foreignKey] as number },
-        select: { id: true, ...select },
+        where: { [primaryKey(relation.target)]: data[relation.foreignKey] },
+        select: { [primaryKey(relation.target)]: true, ...select },
       })
       return { field: relation.foreignKey, subject: relation.target, relation: relation.name, row }
     }
     return undefined
   }
+}
+
+function primaryKey(subject: string): string {
+  return dataModel().get(subject)!.primaryKey
+}
+
+/** Every scalar of the subject: what the rules may read of the row itself. */
+function scalarSelect(subject: string): Row {
+  return Object.fromEntries([...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar').map((field) => [field.name, true]))
 }
 
 function isForeignKey(subject: string, field: string): boolean {
@@ -123,12 +220,20 @@ function isForeignKey(subject: string, field: string): boolean {
   return false
 }
 
+/** Prisma `orderBy` for an allow-listed `ordering` value; the key breaks ties so pages are stable. */
+export function orderBy(ordering: string, key: string): Array<Record<string, 'asc' | 'desc'>> {
+  const descending = ordering.startsWith('-')
+  const field = descending ? ordering.slice(1) : ordering
+  const order: Record<string, 'asc' | 'desc'> = { [field]: descending ? 'desc' : 'asc' }
+  return field === key ? [order] : [order, { [key]: 'asc' }]
+}
+
 /** Deep merge of two Prisma include/select trees (the rules' needs and the response's). */
-function mergeSelects(a: Record<string, any>, b: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = { ...a }
+function mergeSelects(a: Row, b: Row): Row {
+  const out: Row = { ...a }
   for (const [key, value] of Object.entries(b)) {
     const mine = out[key]
-    out[key] = mine && typeof mine === 'object' && value && typeof value === 'object' ? mergeSelects(mine, value) : value
+    out[key] = mine && typeof mine === 'object' && value && typeof value === 'object' ? mergeSelects(mine as Row, value as Row) : value
   }
   return out
 }

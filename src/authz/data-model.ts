@@ -79,3 +79,11 @@ function isToMany(model: string, field: RuntimeField, models: Record<string, { f
   const back = models[field.type]?.fields.find((f) => f.kind === 'object' && f.relationName === field.relationName && f.type === model)
   return Boolean(back && models[field.type]!.fields.some((f) => f.name === `${back.name}Id`))
 }
+
+/** The to-one relation of `subject` to `target` that a foreign key holds, e.g. Task → Project: `project` by `projectId`. */
+export function foreignKeyTo(subject: string, target: string): RelationField & { foreignKey: string } {
+  for (const field of dataModel().get(subject)?.fields.values() ?? []) {
+    if (field.kind === 'relation' && field.target === target && field.foreignKey) return { ...field, foreignKey: field.foreignKey }
+  }
+  throw new Error(`${subject} has no foreign key to ${target}`)
+}

@@ -1,5 +1,5 @@
 import { subject as tag } from '@casl/ability'
-import type { AppAbility } from './compile.ts'
+import type { AppAbility } from './compiled-rules.ts'
 
 // Pure decisions over objects already loaded: the one place that turns CASL answers into
 // HTTP outcomes. The routes (through the authorizer) and the decision-table runner share it,
@@ -30,8 +30,9 @@ const allow = (ability: AppAbility, action: string, object: unknown): Decision =
   ruleId: decidingRuleId(ability, action, object),
 })
 
+/** `PolicyVersion` → `policy version`. */
 function noun(subject: string): string {
-  return subject.toLowerCase()
+  return subject.replace(/(?<=[a-z])(?=[A-Z])/g, ' ').toLowerCase()
 }
 
 function plural(subject: string): string {
@@ -39,7 +40,7 @@ function plural(subject: string): string {
 }
 
 function notFound(subject: string, hidden = false): Decision {
-  return { allowed: false, status: 404, detail: `${subject} not found.`, ruleId: null, ...(hidden ? { hidden } : {}) }
+  return { allowed: false, status: 404, detail: `${noun(subject).replace(/^./, (c) => c.toUpperCase())} not found.`, ruleId: null, ...(hidden ? { hidden } : {}) }
 }
 
 /** A refusal; a rule that forbids explicitly and says why gives its own reason as the detail. */
@@ -78,6 +79,8 @@ export interface ParentRef {
   field: string
   /** The parent model, e.g. `Project`. */
   subject: string
+  /** The relation that reaches the parent, as the rules name it, e.g. `project`. */
+  relation: string
   /** The parent row with the fields the rules read; `null` when it does not exist. */
   row: Row | null
 }
@@ -87,7 +90,7 @@ export function decideCreate(
   ability: AppAbility,
   subject: string,
   data: Row,
-  parent?: ParentRef & { relation: string },
+  parent?: ParentRef,
   fields: string[] = Object.keys(data),
 ): Decision {
   if (parent && !parent.row) return parentMissing(parent)
@@ -110,7 +113,7 @@ export function decideMove(
   ability: AppAbility,
   subject: string,
   after: Row,
-  parent: ParentRef & { relation: string },
+  parent: ParentRef,
 ): Decision {
   if (!parent.row) return parentMissing(parent)
   const candidate = tag(subject, { ...after, [parent.relation]: parent.row })

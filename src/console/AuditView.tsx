@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import type { AUDIT_KINDS } from '../authz/vocabulary.ts'
+import type { AUDIT_KINDS } from '../shared/vocabulary.ts'
 import { api, query } from './api.ts'
 import { SUBJECT_SUGGESTIONS } from './RuleForm.tsx'
 import type { AuditEvent, Page } from './types.ts'

@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react'
-import { ACTIONS, OBJECT_SUBJECTS } from '../authz/vocabulary.ts'
+import { ACTIONS, OBJECT_SUBJECTS } from '../shared/vocabulary.ts'
 import { api, query } from './api.ts'
 import type { Explanation, Page, User } from './types.ts'
 import { ProblemMessage, useLoad } from './ui.tsx'

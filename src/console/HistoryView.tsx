@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { api, query } from './api.ts'
-import { canonical, compareRules } from '../authz/rule-diff.ts'
+import { canonical, compareRules } from '../shared/rule-diff.ts'
 import { draftChanges, draftFrom, hasChanges } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import type { Page, TableRow, Version, VersionWithRules } from './types.ts'

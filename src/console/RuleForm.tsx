@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react'
-import { ROLES } from '../authz/roles.ts'
-import { ACTIONS, OBJECT_SUBJECTS, ROLE_NAME_PATTERN, RULE_ID_PATTERN } from '../authz/vocabulary.ts'
+import { ROLES } from '../shared/roles.ts'
+import { ACTIONS, OBJECT_SUBJECTS, ROLE_NAME_PATTERN, RULE_ID_PATTERN } from '../shared/vocabulary.ts'
 import type { PolicyRule } from './types.ts'
 import { Field } from './ui.tsx'
 

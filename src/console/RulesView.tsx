@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
-import { canonical, compareRules, type RuleChange } from '../authz/rule-diff.ts'
+import { canonical, compareRules, type RuleChange } from '../shared/rule-diff.ts'
 import { draftChanges, hasChanges, isRuleShaped, restoreRule } from './draft.ts'
 import type { PolicyState } from './policy-state.ts'
 import { RuleForm } from './RuleForm.tsx'

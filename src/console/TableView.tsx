@@ -1,6 +1,6 @@
 import { useState } from 'react'
-import { ROLES } from '../authz/roles.ts'
-import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from '../authz/vocabulary.ts'
+import { ROLES } from '../shared/roles.ts'
+import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from '../shared/vocabulary.ts'
 import type { PolicyState } from './policy-state.ts'
 import { DraftStatus } from './RulesView.tsx'
 import type { TableRow } from './types.ts'

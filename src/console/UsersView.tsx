@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { ROLES } from '../authz/roles.ts'
+import { ROLES } from '../shared/roles.ts'
 import { api, query } from './api.ts'
 import type { Account, Page, User } from './types.ts'
 import { Notice, Pager, ProblemMessage, TableHead, time, useConfirm, useLoad } from './ui.tsx'

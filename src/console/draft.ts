@@ -1,4 +1,4 @@
-import { canonical, compareRules, orderChanged } from '../authz/rule-diff.ts'
+import { canonical, compareRules, orderChanged } from '../shared/rule-diff.ts'
 import type { ActivePolicy, PolicyRule, TableResult, TableRow } from './types.ts'
 
 // The admin's unsaved change: rules and decision table edited in the console, and the version

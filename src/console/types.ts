@@ -1,11 +1,10 @@
 import type { Static } from 'typebox'
 import type { PolicyBody, ValidationReport, VersionDetail, VersionSummary } from '../routes/admin/policies-schema.ts'
 import type { User as UserSchema } from '../routes/admin/users-schema.ts'
-import type { PolicyRule as Rule } from '../authz/policy-set.ts'
-import type { DecisionRowData } from '../authz/decision-table.ts'
+import type { DecisionRowData, RoleRule as Rule } from '../shared/rule-format.ts'
 import type { AuditEvent as AuditEventSchema } from '../routes/admin/audit-schema.ts'
 import type { Account as AccountSchema } from '../routes/auth/schema.ts'
-import type { Explanation as ExplanationSchema } from '../routes/authz/schema.ts'
+import type { Explanation as ExplanationSchema } from '../routes/explain/schema.ts'
 import type { page, ProblemSchema } from '../routes/schemas.ts'
 
 // The console speaks the API's own types, taken from the server's schemas (types only: nothing

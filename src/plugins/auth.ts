@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { HttpProblem } from '../lib/problem.ts'
+import { HttpProblem } from '../http/problem.ts'
 import type { PolicyUser } from '../authz/placeholders.ts'
 
 declare module 'fastify' {

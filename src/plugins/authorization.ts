@@ -1,17 +1,14 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Authorizer, DeniedError } from '../authz/authorizer.ts'
-import { readDecisionTable, rowsToData } from '../authz/decision-table.ts'
-import { DECISION_TABLE_FILE, readPolicyDir } from '../authz/policy.ts'
-import { toRules } from '../authz/policy-set.ts'
-import { PolicyStore } from '../authz/store.ts'
-import { AuditSink } from '../authz/audit-sink.ts'
-import { join } from 'node:path'
+import { AuditLog } from '../policy/audit-log.ts'
+import { readPoliciesDir } from '../policy/files.ts'
+import { PolicyStore } from '../policy/versions.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     policies: PolicyStore
-    audit: AuditSink
+    audit: AuditLog
   }
   interface FastifyRequest {
     /** The caller's authorizer, built on first use from the policy version active at that moment. */
@@ -25,14 +22,10 @@ async function authorization(fastify: FastifyInstance) {
   const { policiesDir, databaseUrl } = fastify.config
   // The files in policies/ are version 1 of a new database. An invalid policy stops the server
   // here: fail closed, never serve a partially understood policy.
-  const store = await PolicyStore.open(
-    fastify.db,
-    () => ({ rules: toRules(readPolicyDir(policiesDir)), table: rowsToData(readDecisionTable(join(policiesDir, DECISION_TABLE_FILE))) }),
-    fastify.log,
-  )
+  const store = await PolicyStore.open(fastify.db, () => readPoliciesDir(policiesDir), fastify.log)
   if (databaseUrl) await store.follow(databaseUrl)
   fastify.decorate('policies', store)
-  const audit = new AuditSink(fastify.db, fastify.log)
+  const audit = new AuditLog(fastify.db, fastify.log)
   fastify.decorate('audit', audit)
   fastify.addHook('onClose', async () => {
     await audit.flush()
@@ -44,8 +37,8 @@ async function authorization(fastify: FastifyInstance) {
       let authorizer = authorizers.get(this)
       if (!authorizer) {
         // One snapshot per request: it is evaluated against exactly one version.
-        const policy = store.current
-        authorizer = new Authorizer(policy.abilityFor(this.account), policy, this.account)
+        const compiled = store.current
+        authorizer = new Authorizer(compiled.abilityFor(this.account), compiled, this.account, fastify.db)
         authorizers.set(this, authorizer)
       }
       return authorizer

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { hashPassword } from '../lib/password.ts'
+import { hashPassword } from '../auth/password.ts'
 
 // ADMIN_USERNAME + ADMIN_PASSWORD create the first admin, once; an existing user is left as it is.
 export default fp(

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpProblem, PROBLEM_BASE, statusTitle, type ProblemBody } from '../lib/problem.ts'
+import { DeniedError } from '../authz/authorizer.ts'
+import { HttpProblem, PROBLEM_BASE, statusTitle, type ProblemBody } from '../http/problem.ts'
 
 // Every error leaves as application/problem+json; nothing internal (stack, SQL) ever does.
 
@@ -28,10 +29,20 @@ function validationProblem(error: FastifyError): HttpProblem {
   return new HttpProblem(400, 'validation-error', `Invalid ${part ?? 'request'}: ${summary}.`, { errors })
 }
 
+/** A refusal of the policy: 404 as if missing, 400 for a missing parent, 403 naming the deciding rule. */
+function deniedProblem({ decision }: DeniedError): HttpProblem {
+  const slug = decision.status === 404 ? 'not-found' : decision.status === 400 ? 'invalid-reference' : 'forbidden'
+  return new HttpProblem(decision.status, slug, decision.detail, {
+    ...(decision.status === 403 ? { ruleId: decision.ruleId } : {}),
+    ...(decision.field ? { errors: [{ field: decision.field, message: decision.detail }] } : {}),
+  })
+}
+
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024'])
 
 function toProblem(error: FastifyError & { code?: string }): HttpProblem {
   if (error instanceof HttpProblem) return error
+  if (error instanceof DeniedError) return deniedProblem(error)
   if (error.validation) return validationProblem(error)
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

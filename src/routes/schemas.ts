@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from 'typebox'
+import { Type, type Static, type TProperties, type TSchema } from 'typebox'
 
 // Schemas shared by several resources; each resource's own schemas live beside its routes.
 
@@ -35,8 +35,8 @@ export const NoContent = Type.Null({ description: 'No content' })
 
 export const MAX_LIMIT = 100
 
-/** limit/offset/search/ordering, with `ordering` restricted to `fields` (and their `-` descending forms). */
-export function listQuery<F extends string>(fields: readonly F[], extra: Record<string, TSchema> = {}, defaultOrdering = 'id') {
+/** limit/offset/search/ordering (restricted to `fields` and their `-` descending forms), plus `extra` filters. */
+export function listQuery<const F extends string, E extends TProperties = Record<never, never>>(fields: readonly F[], extra?: E, defaultOrdering = 'id') {
   const ordering = fields.flatMap((field) => [field, `-${field}`])
   return Type.Object(
     {
@@ -44,17 +44,10 @@ export function listQuery<F extends string>(fields: readonly F[], extra: Record<
       offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
       search: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
       ordering: Type.String({ enum: ordering, default: defaultOrdering, description: `One of ${ordering.join(', ')}` }),
-      ...extra,
+      ...(extra ?? ({} as E)),
     },
     { additionalProperties: false },
   )
-}
-
-export interface ListQuery {
-  limit: number
-  offset: number
-  search?: string
-  ordering: string
 }
 
 export function page<T extends TSchema>(item: T) {
@@ -64,14 +57,6 @@ export function page<T extends TSchema>(item: T) {
     limit: Type.Integer(),
     offset: Type.Integer(),
   })
-}
-
-/** Prisma `orderBy` for an allow-listed `ordering` value; the key breaks ties so pages are stable. */
-export function orderBy(ordering: string, key = 'id'): Array<Record<string, 'asc' | 'desc'>> {
-  const descending = ordering.startsWith('-')
-  const field = descending ? ordering.slice(1) : ordering
-  const order = { [field]: descending ? 'desc' : 'asc' } as Record<string, 'asc' | 'desc'>
-  return field === key ? [order] : [order, { [key]: 'asc' }]
 }
 
 /** Case-insensitive `contains` over several text fields; `%`, `_` and `\\` match themselves. */
@@ -88,13 +73,4 @@ export const protectedErrors = {
   401: ProblemSchema,
   403: ProblemSchema,
   404: ProblemSchema,
-}
-
-/**
- * One page of a list. Rows and total are two statements sent at once; a transaction would add
- * BEGIN/COMMIT without making them agree (each statement has its own snapshot at READ COMMITTED).
- */
-export async function listPage<T, R>(rows: PromiseLike<T[]>, count: PromiseLike<number>, query: ListQuery, toItem: (row: T) => R) {
-  const [found, total] = await Promise.all([rows, count])
-  return { items: found.map(toItem), total, limit: query.limit, offset: query.offset }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { loadConfig, type AppConfig } from '../../src/config.ts'
-import { hashPassword } from '../../src/lib/password.ts'
+import { hashPassword } from '../../src/auth/password.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'

@@ -1,15 +1,15 @@
 import { join } from 'node:path'
 import t from 'tap'
-import { CompiledPolicy } from '../../src/authz/compile.ts'
-import { readDecisionTable, runDecisionTable, UPDATED_FIELD, type DecisionRow } from '../../src/authz/decision-table.ts'
-import { DECISION_TABLE_FILE, readPolicyDir } from '../../src/authz/policy.ts'
+import { runDecisionTable, UPDATED_FIELD, type DecisionRow } from '../../src/policy/decision-table.ts'
+import { DECISION_TABLE_FILE, readDecisionTableFile, readRuleFile, RULES_FILE } from '../../src/policy/files.ts'
+import { compileRules } from '../../src/policy/validate.ts'
 import { startApp, type TestApp } from '../helpers/app.ts'
 import { engines } from '../helpers/databases.ts'
 
 // The decision table of policies/, row by row, as real HTTP requests against real databases.
 
 const policiesDir = join(import.meta.dirname, '../../policies')
-const rows = readDecisionTable(join(policiesDir, DECISION_TABLE_FILE))
+const rows = readDecisionTableFile(join(policiesDir, DECISION_TABLE_FILE))
 const COLLECTION = { Project: '/api/projects', Task: '/api/tasks', User: '/api/admin/users' } as const
 const MISSING_ID = 2_147_483_000
 
@@ -29,7 +29,7 @@ t.test('the table covers every role × action × subject × resource cell', asyn
 })
 
 t.test('in-process: the policy files pass the table', async (t) => {
-  for (const result of runDecisionTable(new CompiledPolicy(readPolicyDir(policiesDir), 1), rows)) {
+  for (const result of runDecisionTable(compileRules(readRuleFile(join(policiesDir, RULES_FILE)), 1), rows)) {
     t.ok(result.pass, `line ${result.row.line}: ${result.row.role} ${result.row.action} ${result.row.subject} ${result.row.resource} → ${result.allowed ? 'allow' : 'deny'} ${result.status}`)
   }
 })

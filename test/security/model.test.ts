@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { PASSWORD, startApp, type TestApp } from '../helpers/app.ts'
 import { engines } from '../helpers/databases.ts'
-import { hashPassword } from '../../src/lib/password.ts'
+import { hashPassword } from '../../src/auth/password.ts'
 
 // Model-based property test: random worlds (users of every role, projects, tasks) and random
 // sequences of API calls by random users. Every answer is checked against a small reference model

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
-import { AUDIT_KINDS } from '../../authz/vocabulary.ts'
-import { listQuery, Text, type ListQuery } from '../schemas.ts'
+import { AUDIT_KINDS } from '../../shared/vocabulary.ts'
+import { listQuery, Text } from '../schemas.ts'
 
 export const AuditQuery = listQuery(
   ['id', 'createdAt'] as const,
@@ -14,17 +14,16 @@ export const AuditQuery = listQuery(
   },
   '-id',
 )
-export type AuditFilters = ListQuery & { kind?: string; userId?: number; subject?: string; ruleId?: string; from?: string; to?: string }
 
 export const AuditEvent = Type.Object({
   id: Type.Integer(),
-    kind: Type.String(),
-    userId: Type.Union([Type.Integer(), Type.Null()]),
+  kind: Type.String(),
+  userId: Type.Union([Type.Integer(), Type.Null()]),
   username: Type.Union([Type.String(), Type.Null()]),
   action: Type.Union([Type.String(), Type.Null()]),
-    subject: Type.Union([Type.String(), Type.Null()]),
+  subject: Type.Union([Type.String(), Type.Null()]),
   objectId: Type.Union([Type.Integer(), Type.Null()]),
-    ruleId: Type.Union([Type.String(), Type.Null()]),
+  ruleId: Type.Union([Type.String(), Type.Null()]),
   policyVersion: Type.Union([Type.Integer(), Type.Null()]),
   requestId: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([Type.Integer(), Type.Null()]),

@@ -1,10 +1,10 @@
 import { Type } from 'typebox'
-import { DecisionRowSchema, DecisionTable, PolicyRuleSchema, RuleList } from '../../authz/policy-set.ts'
+import { DecisionRowSchema, DecisionTable, RoleRuleSchema, RuleList } from '../../shared/rule-format.ts'
 import { listQuery } from '../schemas.ts'
 
 export const PolicyBody = Type.Object({
   version: Type.Integer(),
-  rules: Type.Array(PolicyRuleSchema),
+  rules: Type.Array(RoleRuleSchema),
   table: Type.Array(DecisionRowSchema),
 })
 
@@ -15,7 +15,7 @@ export const VersionSummary = Type.Object({
   message: Type.String(),
 })
 
-export const VersionDetail = Type.Object({ ...VersionSummary.properties, rules: Type.Array(PolicyRuleSchema), table: Type.Array(DecisionRowSchema) })
+export const VersionDetail = Type.Object({ ...VersionSummary.properties, rules: Type.Array(RoleRuleSchema), table: Type.Array(DecisionRowSchema) })
 
 export const VersionParams = Type.Object({ v: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
 

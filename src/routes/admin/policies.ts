@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { rowsToData, type DecisionRowData } from '../../authz/decision-table.ts'
-import { activateProposal, checkProposal, expectedVersion, impactOf, lockoutReason, tableReport } from '../../authz/policy-admin.ts'
-import { diffRules, type PolicyRule } from '../../authz/policy-set.ts'
-import type { ActivePolicy } from '../../authz/store.ts'
-import { HttpProblem } from '../../lib/problem.ts'
-import { listPage, orderBy, page, ProblemSchema, protectedErrors, type ListQuery } from '../schemas.ts'
+import { HttpProblem } from '../../http/problem.ts'
+import { activate, type Activation, type AuditKind } from '../../policy/activation.ts'
+import { rowsToData } from '../../policy/decision-table.ts'
+import { review, type Proposal } from '../../policy/review.ts'
+import { formatPolicyError, type PolicyError } from '../../policy/validate.ts'
+import type { PolicyVersion } from '../../policy/versions.ts'
+import type { DecisionRowData, RoleRule } from '../../shared/rule-format.ts'
+import { page, ProblemSchema, protectedErrors } from '../schemas.ts'
 import { PolicyBody, ProposalBody, RollbackBody, ValidationReport, VersionDetail, VersionListQuery, VersionParams, VersionSummary } from './policies-schema.ts'
 
 // The policy at runtime: read it, validate a proposal against live data, activate it with
@@ -15,16 +17,56 @@ import { PolicyBody, ProposalBody, RollbackBody, ValidationReport, VersionDetail
 
 const refusals = { ...protectedErrors, 409: ProblemSchema, 422: ProblemSchema, 428: ProblemSchema }
 
-function sendActive(reply: FastifyReply, active: ActivePolicy) {
+function sendActive(reply: FastifyReply, active: PolicyVersion) {
   return reply.header('etag', `"${active.version}"`).send({ version: active.version, rules: active.rules, table: rowsToData(active.table) })
 }
 
-const versionSelect = { version: true, author: true, createdAt: true, message: true } as const
-const toSummary = (row: { version: number; author: string; createdAt: Date; message: string }) => ({ ...row, createdAt: row.createdAt.toISOString() })
+const versionShape = { select: { version: true, author: true, createdAt: true, message: true } } as const
+const toSummary = (row: { version: number; author: string; createdAt: Date; message: string }) => ({
+  version: row.version,
+  author: row.author,
+  message: row.message,
+  createdAt: row.createdAt.toISOString(),
+})
 const author = (request: FastifyRequest) => ({ id: request.account.id, username: request.account.username })
+
+/** Parses `If-Match: "7"` (or W/"7"); 428 without it. */
+function expectedVersion(ifMatch: string | undefined): number {
+  if (!ifMatch) throw new HttpProblem(428, 'precondition-required', 'Send If-Match with the ETag of the policy version your change is based on.')
+  const match = /^(?:W\/)?"(\d+)"$/.exec(ifMatch.trim())
+  if (!match) throw new HttpProblem(400, 'invalid-if-match', 'If-Match must be a policy ETag such as "7".')
+  return Number(match[1])
+}
+
+function invalidPolicy(errors: PolicyError[]): HttpProblem {
+  return new HttpProblem(400, 'policy-invalid', `The policy has ${errors.length} error(s): ${errors.map(formatPolicyError).join('; ')}`, {
+    errors: errors.map((e) => ({ field: e.path === 'table' ? 'table' : `rules[${e.ruleId ?? e.role}]${e.path ? `.${e.path}` : ''}`, role: e.role, ruleId: e.ruleId, message: e.message })),
+  })
+}
+
+/** The new active version, or the refusal as its problem answer. */
+function activated(result: Activation): PolicyVersion {
+  switch (result.outcome) {
+    case 'activated':
+      return result.active
+    case 'stale':
+      throw new HttpProblem(409, 'policy-version-conflict', `The policy changed meanwhile: the active version is ${result.current}. Reload it and apply your change again.`, { currentVersion: result.current }, { etag: `"${result.current}"` })
+    case 'invalid':
+      throw invalidPolicy(result.errors)
+    case 'table-failed':
+      throw new HttpProblem(422, 'decision-table-failed', `${result.failures.length} decision-table row(s) fail with this policy; send an updated table if the change is intended.`, {
+        failures: result.failures,
+      })
+    case 'lockout':
+      throw new HttpProblem(422, 'policy-lockout', result.reason)
+  }
+}
 
 const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   const { db, policies: store } = fastify
+
+  const activateAs = async (request: FastifyRequest, proposal: Proposal, basedOn: number, kind: AuditKind) =>
+    activated(await activate(db, store, proposal, basedOn, author(request), kind))
 
   fastify.get('', {
     schema: { tags: ['policy'], summary: 'The active policy version (ETag: its version)', response: { 200: PolicyBody, ...protectedErrors } },
@@ -36,24 +78,14 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/versions', {
     schema: { tags: ['policy'], summary: 'Version history', querystring: VersionListQuery, response: { 200: page(VersionSummary), ...protectedErrors } },
-    handler: async (request) => {
-      const query = request.query as ListQuery
-      const where = request.authz.where('read', 'PolicyVersion')
-      return listPage(
-        db.policyVersion.findMany({ where, select: versionSelect, orderBy: orderBy(query.ordering, 'version'), skip: query.offset, take: query.limit }),
-        db.policyVersion.count({ where }),
-        query,
-        toSummary,
-      )
-    },
+    handler: async (request) => request.authz.list('PolicyVersion', request.query, { shape: versionShape, toItem: toSummary }),
   })
 
   fastify.get('/versions/:v', {
     schema: { tags: ['policy'], summary: 'One version, with its rules and decision table', params: VersionParams, response: { 200: VersionDetail, ...protectedErrors } },
     handler: async (request) => {
-      const row = await db.policyVersion.findFirst({ where: { AND: [request.authz.where('read', 'PolicyVersion'), { version: request.params.v }] } })
-      if (!row) throw new HttpProblem(404, 'not-found', `Policy version ${request.params.v} not found.`)
-      return { ...toSummary(row), rules: row.rules as PolicyRule[], table: row.table as DecisionRowData[] }
+      const row = await request.authz.findOne('PolicyVersion', request.params.v)
+      return { ...toSummary(row), rules: row.rules as RoleRule[], table: row.table as DecisionRowData[] }
     },
   })
 
@@ -66,18 +98,10 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     handler: async (request) => {
       request.authz.assertAccess('create', 'PolicyVersion')
-      const active = store.snapshot
-      const checked = checkProposal(request.body, active)
-      const valid = checked.errors.length === 0
-      return {
-        valid,
-        errors: checked.errors,
-        table: checked.results ? tableReport(checked.results) : null,
-        flips: checked.flips,
-        impact: valid ? await impactOf(db, active.policy, checked.compiled!) : null,
-        lockout: valid ? await lockoutReason(db, checked.compiled!, active.policy) : null,
-        rules: diffRules(active.rules, request.body.rules),
-      }
+      const reviewed = await review(db, store.snapshot, request.body, { impact: true })
+      if (!reviewed.valid) return { valid: false, errors: reviewed.errors, table: null, flips: [], impact: null, lockout: null, rules: reviewed.rules }
+      const { table, flips, impact, lockout, rules } = reviewed
+      return { valid: true, errors: [], table, flips, impact, lockout, rules }
     },
   })
 
@@ -94,7 +118,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       request.authz.assertAccess('create', 'PolicyVersion')
       const basedOn = expectedVersion(request.headers['if-match'])
-      return sendActive(reply, await activateProposal(db, store, request.body, basedOn, author(request)))
+      return sendActive(reply, await activateAs(request, request.body, basedOn, 'policy.activate'))
     },
   })
 
@@ -107,15 +131,13 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     handler: async (request, reply) => {
       request.authz.assertAccess('create', 'PolicyVersion')
-      const old = await db.policyVersion.findUnique({ where: { version: request.body.version } })
-      if (!old) throw new HttpProblem(404, 'not-found', `Policy version ${request.body.version} not found.`)
+      const old = await request.authz.findOne('PolicyVersion', request.body.version)
       const proposal = {
-        rules: old.rules as PolicyRule[],
+        rules: old.rules as RoleRule[],
         table: old.table as DecisionRowData[],
         message: request.body.message ?? `Rollback to version ${old.version}`,
       }
-      const active = await activateProposal(db, store, proposal, store.snapshot.version, author(request), 'policy.rollback')
-      return sendActive(reply, active)
+      return sendActive(reply, await activateAs(request, proposal, store.snapshot.version, 'policy.rollback'))
     },
   })
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { ROLES } from '../../authz/roles.ts'
+import { ROLES } from '../../shared/roles.ts'
 import { listQuery } from '../schemas.ts'
 
 export const User = Type.Object({
@@ -20,7 +20,7 @@ export const USER_ORDERING = ['id', 'username', 'createdAt'] as const
 export const UserListQuery = listQuery(USER_ORDERING)
 
 /** Never the password hash. */
-export const userSelect = { id: true, username: true, role: true, createdAt: true } as const
+export const userShape = { select: { id: true, username: true, role: true, createdAt: true } } as const
 
 export function toUser(row: { id: number; username: string; role: string; createdAt: Date }): User {
   return { id: row.id, username: row.username, role: row.role, createdAt: row.createdAt.toISOString() }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DEFAULT_ROLE } from '../../authz/roles.ts'
-import { HttpProblem } from '../../lib/problem.ts'
-import { LoginThrottle } from '../../lib/login-throttle.ts'
-import { decoyHash, hashPassword, verifyPassword } from '../../lib/password.ts'
+import { DEFAULT_ROLE } from '../../shared/roles.ts'
+import { HttpProblem } from '../../http/problem.ts'
+import { LoginThrottle } from '../../auth/login-throttle.ts'
+import { decoyHash, hashPassword, verifyPassword } from '../../auth/password.ts'
 import { ProblemSchema } from '../schemas.ts'
 import { Account, Credentials, Token } from './schema.ts'
 

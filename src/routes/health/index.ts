@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { HttpProblem } from '../../lib/problem.ts'
+import { HttpProblem } from '../../http/problem.ts'
 import { ProblemSchema } from '../schemas.ts'
 
 const Status = Type.Object({ status: Type.String() })

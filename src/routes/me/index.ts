@@ -20,7 +20,7 @@ const me: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     handler: async (request) => {
-      const policy = request.authz.policy
+      const policy = request.authz.compiled
       return { ...request.account, policyVersion: policy.version, rules: policy.packedRulesFor(request.account) as unknown[][] }
     },
   })

@@ -28,7 +28,7 @@ export const PROJECT_ORDERING = ['id', 'name', 'createdAt'] as const
 export const ProjectListQuery = listQuery(PROJECT_ORDERING)
 
 /** What the response needs beyond the row itself. */
-export const projectInclude = { owner: { select: { username: true } } }
+export const projectShape = { include: { owner: { select: { username: true } } } } as const
 
 export function toProject(row: { id: number; name: string; description: string; ownerId: number; createdAt: Date; owner: { username: string } }): Project {
   return {

@@ -1,6 +1,5 @@
 import { Type, type Static } from 'typebox'
-import type { Prisma } from '../../generated/prisma/client.ts'
-import { listQuery, searchAny, Text, type ListQuery } from '../schemas.ts'
+import { listQuery, Text } from '../schemas.ts'
 
 export const Task = Type.Object({
   id: Type.Integer(),
@@ -39,20 +38,6 @@ export const TaskListQuery = listQuery(TASK_ORDERING, {
   completed: Type.Optional(Type.Boolean()),
   projectId: Type.Optional(projectId),
 })
-export type TaskListFilters = ListQuery & { completed?: boolean; projectId?: number }
-
-/** The policy's filter and the caller's filters, combined. */
-export function taskListWhere(readable: Prisma.TaskWhereInput, query: TaskListFilters): Prisma.TaskWhereInput {
-  return {
-    AND: [
-      readable,
-      searchAny(['title', 'description'], query.search),
-      query.completed === undefined ? {} : { completed: query.completed },
-      query.projectId === undefined ? {} : { projectId: query.projectId },
-    ],
-  }
-}
-
 export function toTask(row: { id: number; projectId: number; title: string; description: string; completed: boolean; createdAt: Date }): Task {
   return {
     id: row.id,

@@ -1,8 +1,10 @@
 import { accessibleBy, createPrismaAbility } from '@casl/prisma/runtime'
-import { dataModel, type DataModel, type ModelInfo, type ScalarType } from './data-model.ts'
-import { ACTIONS, type PolicyDocument, type RawPolicyRule } from './policy.ts'
-import { interpolate, PLACEHOLDERS, placeholdersIn, placeholderType } from './placeholders.ts'
-import { ROLES } from './roles.ts'
+import { CompiledRules } from '../authz/compiled-rules.ts'
+import { dataModel, type DataModel, type ModelInfo, type ScalarType } from '../authz/data-model.ts'
+import { interpolate, PLACEHOLDERS, placeholdersIn, placeholderType } from '../authz/placeholders.ts'
+import type { RawRule, RuleDocument } from '../shared/rule-format.ts'
+import { ROLES } from '../shared/roles.ts'
+import { ACTIONS } from '../shared/vocabulary.ts'
 
 // Meaning checks on a policy document, so a bad rule is refused when it is loaded or proposed,
 // never widened or ignored at request time. Each error names the rule and the problem.
@@ -26,7 +28,25 @@ const LOGICAL = new Set(['AND', 'OR', 'NOT'])
 /** Full date-time with a zone, the only form both Prisma and the in-memory check read the same. */
 export const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
 
-export function validatePolicy(policy: PolicyDocument, model: DataModel = dataModel()): PolicyError[] {
+export class PolicyValidationError extends Error {
+  constructor(readonly errors: PolicyError[]) {
+    super(`invalid policy:\n  ${errors.map(formatPolicyError).join('\n  ')}`)
+  }
+}
+
+export function formatPolicyError(error: PolicyError): string {
+  const where = [error.role, error.ruleId ? `rule "${error.ruleId}"` : '', error.path].filter(Boolean).join(' ')
+  return `${where}: ${error.message}`
+}
+
+/** Validates, then compiles: the only way rules reach enforcement. Throws `PolicyValidationError`. */
+export function compileRules(document: RuleDocument, version: number, model: DataModel = dataModel()): CompiledRules {
+  const errors = validateRules(document, model)
+  if (errors.length) throw new PolicyValidationError(errors)
+  return new CompiledRules(document, version, model)
+}
+
+export function validateRules(policy: RuleDocument, model: DataModel = dataModel()): PolicyError[] {
   const errors: PolicyError[] = []
   const seenIds = new Map<string, string>()
   for (const [role, rules] of Object.entries(policy)) {
@@ -53,7 +73,7 @@ function list(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value]
 }
 
-function validateRule(rule: RawPolicyRule, model: DataModel, report: Report): void {
+function validateRule(rule: RawRule, model: DataModel, report: Report): void {
   for (const action of list(rule.action)) {
     if (!(ACTIONS as readonly string[]).includes(action)) report('action', `unknown action "${action}" (known: ${ACTIONS.join(', ')})`)
   }
@@ -199,7 +219,7 @@ function checkValue(value: unknown, type: ScalarType, path: string, report: Repo
 }
 
 /** Last line of defence: CASL itself must parse the conditions and build a SQL filter from them. */
-function checkTranslatable(rule: RawPolicyRule, subjects: string[], report: Report): void {
+function checkTranslatable(rule: RawRule, subjects: string[], report: Report): void {
   const sample = { id: 1, username: 'sample', role: 'member' }
   try {
     const ability = createPrismaAbility([interpolate(rule, sample) as never])

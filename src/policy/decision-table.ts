@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs'
-import type { CompiledPolicy } from './compile.ts'
-import { decideAccess, decideCreate, decideMove, decideOn, type Decision } from './decisions.ts'
-import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from './vocabulary.ts'
-
-export { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS }
+import type { CompiledRules } from '../authz/compiled-rules.ts'
+import { foreignKeyTo } from '../authz/data-model.ts'
+import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from '../authz/decisions.ts'
+import type { DecisionRowData } from '../shared/rule-format.ts'
+import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from '../shared/vocabulary.ts'
 
 // The decision table (policies/decision-table.md): rows of role × action × subject × resource with
 // the expected outcome. Parsed here, evaluated in-process here, and over HTTP by the test suite.
@@ -90,19 +89,12 @@ export function checkRow(row: DecisionRow): DecisionRow {
   return row
 }
 
-/** Rows as stored and sent over the API: the same columns, numbered by position instead of line. */
-export type DecisionRowData = Omit<DecisionRow, 'line' | 'note'> & { note?: string }
-
 export function rowsFromData(rows: DecisionRowData[]): DecisionRow[] {
   return rows.map((row, index) => checkRow({ note: '', ...row, line: index + 1 }))
 }
 
 export function rowsToData(rows: DecisionRow[]): DecisionRowData[] {
   return rows.map(({ line: _line, note, ...row }) => (note ? { ...row, note } : row))
-}
-
-export function readDecisionTable(path: string): DecisionRow[] {
-  return parseDecisionTable(readFileSync(path, 'utf8'))
 }
 
 /** Ids of the in-process world; the HTTP runner builds the same shapes in a database. */
@@ -125,8 +117,14 @@ function world(role: string) {
   return { users, projects, tasks, byType: { User: users, Project: projects, Task: tasks } }
 }
 
+/** The row's project as the parent of a new or moved `subject`, by the data model's relation. */
+function projectOf(subject: string, row: Record<string, unknown> | null = null): ParentRef {
+  const relation = foreignKeyTo(subject, 'Project')
+  return { field: relation.foreignKey, subject: 'Project', relation: relation.name, row }
+}
+
 /** Evaluates one row against a policy with the same decision functions the API uses. */
-export function evaluateRow(policy: CompiledPolicy, row: DecisionRow): RowResult {
+export function evaluateRow(policy: CompiledRules, row: DecisionRow): RowResult {
   const w = world(row.role)
   const ability = policy.abilityFor({ id: ACTOR, username: 'actor', role: row.role })
   const target = row.resource === 'none' ? null : w.byType[row.subject][row.resource]
@@ -149,23 +147,14 @@ export function evaluateRow(policy: CompiledPolicy, row: DecisionRow): RowResult
       decision =
         row.subject === 'Project'
           ? decideCreate(ability, 'Project', { name: 'new', ownerId: ACTOR })
-          : decideCreate(ability, 'Task', { title: 'new', projectId: parentProject?.id ?? 999 }, {
-              field: 'projectId',
-              subject: 'Project',
-              relation: 'project',
-              row: parentProject,
-            })
+          : decideCreate(ability, 'Task', { title: 'new', [projectOf('Task').field]: parentProject?.id ?? 999 }, projectOf('Task', parentProject))
       break
     case 'move': {
       const task = w.tasks.own
       decision = decideOn(ability, 'update', 'Task', task, ['projectId'])
       if (decision.allowed) {
-        decision = decideMove(ability, 'Task', { ...task, projectId: parentProject?.id ?? 999 }, {
-          field: 'projectId',
-          subject: 'Project',
-          relation: 'project',
-          row: parentProject,
-        })
+        const parent = projectOf('Task', parentProject)
+        decision = decideMove(ability, 'Task', { ...task, [parent.field]: parentProject?.id ?? 999 }, parent)
       }
       break
     }
@@ -181,7 +170,7 @@ export function evaluateRow(policy: CompiledPolicy, row: DecisionRow): RowResult
   }
 }
 
-export function runDecisionTable(policy: CompiledPolicy, rows: DecisionRow[]): RowResult[] {
+export function runDecisionTable(policy: CompiledRules, rows: DecisionRow[]): RowResult[] {
   return rows.map((row) => evaluateRow(policy, row))
 }
 

@@ -2,12 +2,11 @@ import { accessibleBy, createPrismaAbility } from '@casl/prisma/runtime'
 import type { Ability } from '@casl/ability'
 import { packRules } from '@casl/ability/extra'
 import { dataModel, type DataModel, type ModelInfo } from './data-model.ts'
-import type { PolicyDocument, RawPolicyRule } from './policy.ts'
+import type { RawRule, RuleDocument } from '../shared/rule-format.ts'
 import { containsPlaceholder, interpolate, type PolicyUser } from './placeholders.ts'
-import { validatePolicy, type PolicyError } from './validate.ts'
 
-// A policy version, validated once and turned into what requests need: abilities per user,
-// cached, and the relations each subject's rules look at.
+// Rules already validated by the policy's life cycle, turned into what requests need: abilities
+// per user, cached, list filters, and the relations each subject's rules look at.
 
 // Subjects are Prisma models; conditions are Prisma `where` objects.
 export type AppAbility = Ability<[string, string | Record<string, unknown>], Record<string, unknown>>
@@ -15,20 +14,9 @@ export type AppAbility = Ability<[string, string | Record<string, unknown>], Rec
 /** A Prisma `select` tree of the related rows the rules of a subject read, e.g. `{ project: { select: { ownerId: true } } }`. */
 export type RelationSelect = Record<string, { select: Record<string, true | { select: Record<string, unknown> }> }>
 
-export class PolicyValidationError extends Error {
-  constructor(readonly errors: PolicyError[]) {
-    super(`invalid policy:\n  ${errors.map(formatPolicyError).join('\n  ')}`)
-  }
-}
-
-export function formatPolicyError(error: PolicyError): string {
-  const where = [error.role, error.ruleId ? `rule "${error.ruleId}"` : '', error.path].filter(Boolean).join(' ')
-  return `${where}: ${error.message}`
-}
-
 const ABILITY_CACHE_SIZE = 10_000
 
-export class CompiledPolicy {
+export class CompiledRules {
   readonly relationSelects: ReadonlyMap<string, RelationSelect>
   private readonly staticAbilities = new Map<string, AppAbility>()
   private readonly personalRoles = new Set<string>()
@@ -37,15 +25,14 @@ export class CompiledPolicy {
   private readonly noAbility = createPrismaAbility([]) as AppAbility
   private readonly filters = new WeakMap<AppAbility, Map<string, Readonly<Record<string, unknown>>>>()
 
-  readonly document: PolicyDocument
+  readonly document: RuleDocument
 
+  /** `document` must have passed the life cycle's validation: compiling assumes well-formed rules. */
   constructor(
-    document: PolicyDocument,
+    document: RuleDocument,
     readonly version: number,
     private readonly model: DataModel = dataModel(),
   ) {
-    const errors = validatePolicy(document, model)
-    if (errors.length) throw new PolicyValidationError(errors)
     this.relationSelects = collectRelationSelects(document, model)
     document = withDates(document, model)
     this.document = document
@@ -64,7 +51,7 @@ export class CompiledPolicy {
   }
 
   /** The rules of `user.role` with its placeholders filled in; an unknown role has none. */
-  rulesFor(user: PolicyUser): RawPolicyRule[] {
+  rulesFor(user: PolicyUser): RawRule[] {
     const rules = Object.hasOwn(this.document, user.role) ? this.document[user.role]! : []
     if (!this.personalRoles.has(user.role)) return rules
     // Only conditions take placeholders; a reason is shown as written.
@@ -110,7 +97,7 @@ export class CompiledPolicy {
   }
 }
 
-function collectRelationSelects(document: PolicyDocument, model: DataModel): Map<string, RelationSelect> {
+function collectRelationSelects(document: RuleDocument, model: DataModel): Map<string, RelationSelect> {
   const selects = new Map<string, RelationSelect>()
   for (const rules of Object.values(document)) {
     for (const rule of rules) {
@@ -150,7 +137,7 @@ function addRelations(where: unknown, info: ModelInfo, model: DataModel, select:
  * DateTime values in conditions become Date objects: Prisma takes either, but the in-memory
  * check compares a row's Date with a string as text, which would never match.
  */
-function withDates(document: PolicyDocument, model: DataModel): PolicyDocument {
+function withDates(document: RuleDocument, model: DataModel): RuleDocument {
   const convert = (where: unknown, info: ModelInfo): unknown => {
     if (!where || typeof where !== 'object' || Array.isArray(where)) return where
     const out: Record<string, unknown> = {}

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.ts'
-import { CompiledPolicy, PolicyValidationError } from '../../src/authz/compile.ts'
-import { DECISION_TABLE_FILE, parsePolicyDocument } from '../../src/authz/policy.ts'
+import { DECISION_TABLE_FILE, parseRuleDocument } from '../../src/policy/files.ts'
+import { compileRules, PolicyValidationError } from '../../src/policy/validate.ts'
 import { loadConfig } from '../../src/config.ts'
 import { TEST_SECRET } from '../helpers/app.ts'
 import { createTestDatabase } from '../helpers/databases.ts'
@@ -15,7 +15,7 @@ const ok = { id: 'ok', action: 'read', subject: 'Project' }
 
 function errorsOf(rules: object[], role = 'member') {
   try {
-    new CompiledPolicy({ [role]: rules } as never, 1)
+    compileRules({ [role]: rules } as never, 1)
     return []
   } catch (error) {
     if (!(error instanceof PolicyValidationError)) throw error
@@ -74,7 +74,7 @@ t.test('valid relation, logical and placeholder conditions are accepted', async 
 
 t.test('a date condition decides the same in memory as in SQL (values become Dates)', async (t) => {
   const { subject } = await import('@casl/ability')
-  const policy = new CompiledPolicy({ member: [{ id: 'old', action: 'read', subject: 'Project', conditions: { createdAt: { lt: '2020-01-01T00:00:00Z' } } }] }, 1)
+  const policy = compileRules({ member: [{ id: 'old', action: 'read', subject: 'Project', conditions: { createdAt: { lt: '2020-01-01T00:00:00Z' } } }] }, 1)
   const ability = policy.abilityFor({ id: 1, username: 'u', role: 'member' })
   t.ok(ability.can('read', subject('Project', { createdAt: new Date('2019-06-01T00:00:00Z') } as never)))
   t.notOk(ability.can('read', subject('Project', { createdAt: new Date('2021-06-01T00:00:00Z') } as never)))
@@ -82,9 +82,9 @@ t.test('a date condition decides the same in memory as in SQL (values become Dat
 })
 
 t.test('the document shape is checked too', async (t) => {
-  t.throws(() => parsePolicyDocument({ member: [{ action: 'read', subject: 'Project' }] }), /not a valid policy document[\s\S]*id/, 'rule without id')
-  t.throws(() => parsePolicyDocument({ member: [{ id: 'x', action: 'read', subject: 'Project', because: 'x' }] }), /not a valid policy document[\s\S]*additional properties/, 'unknown key')
-  t.throws(() => parsePolicyDocument({ member: 'all' }), /not a valid policy document/)
+  t.throws(() => parseRuleDocument({ member: [{ action: 'read', subject: 'Project' }] }), /not a valid policy document[\s\S]*id/, 'rule without id')
+  t.throws(() => parseRuleDocument({ member: [{ id: 'x', action: 'read', subject: 'Project', because: 'x' }] }), /not a valid policy document[\s\S]*additional properties/, 'unknown key')
+  t.throws(() => parseRuleDocument({ member: 'all' }), /not a valid policy document/)
 })
 
 t.test('a server with an invalid policy refuses to start', async (t) => {

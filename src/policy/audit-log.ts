@@ -8,7 +8,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 const FLUSH_MS = 200
 const MAX_BATCH = 500
 
-export class AuditSink {
+export class AuditLog {
   private pending: Prisma.AuditEventCreateManyInput[] = []
   private timer?: NodeJS.Timeout
   private writing: Promise<void> = Promise.resolve()

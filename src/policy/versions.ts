@@ -1,9 +1,10 @@
 import pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
-import { CompiledPolicy } from './compile.ts'
-import { rowsFromData, type DecisionRow, type DecisionRowData } from './decision-table.ts'
-import { toDocument, type PolicyRule, type PolicySet } from './policy-set.ts'
+import type { CompiledRules } from '../authz/compiled-rules.ts'
+import { toDocument, type DecisionRowData, type RoleRule, type RuleSet } from '../shared/rule-format.ts'
+import { rowsFromData, type DecisionRow } from './decision-table.ts'
+import { compileRules } from './validate.ts'
 
 // The versions of the policy live in the database; the newest is active. Every instance keeps a
 // compiled copy of it and swaps it atomically when a newer version appears: at once on the
@@ -12,10 +13,11 @@ import { toDocument, type PolicyRule, type PolicySet } from './policy-set.ts'
 
 export const POLICY_CHANNEL = 'policy_changed'
 
-export interface ActivePolicy {
+/** A version of the policy: its rules as written, compiled, and the decision table they pass. */
+export interface PolicyVersion {
   version: number
-  policy: CompiledPolicy
-  rules: PolicyRule[]
+  compiled: CompiledRules
+  rules: RoleRule[]
   table: DecisionRow[]
 }
 
@@ -32,32 +34,32 @@ export class VersionConflictError extends Error {
 
 type Db = PrismaClient | Prisma.TransactionClient
 
-function compileVersion(row: { version: number; rules: unknown; table: unknown }): ActivePolicy {
-  const rules = row.rules as PolicyRule[]
+function compileVersion(row: { version: number; rules: unknown; table: unknown }): PolicyVersion {
+  const rules = row.rules as RoleRule[]
   return {
     version: row.version,
-    policy: new CompiledPolicy(toDocument(rules), row.version),
+    compiled: compileRules(toDocument(rules), row.version),
     rules,
     table: rowsFromData(row.table as DecisionRowData[]),
   }
 }
 
 export class PolicyStore {
-  private active: ActivePolicy
+  private active: PolicyVersion
   private listener?: pg.Client
   private poller?: NodeJS.Timeout
   private closed = false
 
   private constructor(
     private readonly db: PrismaClient,
-    active: ActivePolicy,
+    active: PolicyVersion,
     private readonly log?: FastifyBaseLogger,
   ) {
     this.active = active
   }
 
   /** Loads the active version; on a database without one, `seed` becomes version 1. */
-  static async open(db: PrismaClient, seed: () => PolicySet, log?: FastifyBaseLogger): Promise<PolicyStore> {
+  static async open(db: PrismaClient, seed: () => RuleSet, log?: FastifyBaseLogger): Promise<PolicyStore> {
     let newest = await db.policyVersion.findFirst({ orderBy: { version: 'desc' } })
     if (!newest) {
       const initial = seed()
@@ -77,20 +79,21 @@ export class PolicyStore {
   }
 
   /** The active version; a request reads it once and keeps that object to the end. */
-  get snapshot(): ActivePolicy {
+  get snapshot(): PolicyVersion {
     return this.active
   }
 
-  get current(): CompiledPolicy {
-    return this.active.policy
+  get current(): CompiledRules {
+    return this.active.compiled
   }
 
   /**
-   * Writes `next` as version `basedOn + 1` and makes it active. Two admins who start from the
-   * same version cannot both succeed: the version number is the primary key.
+   * Writes `next` (compiled as version `basedOn + 1`) and makes it active. Two admins who start
+   * from the same version cannot both succeed: the version number is the primary key.
    */
-  async activate(next: PolicySet, basedOn: number, author: Author, message: string, audit: (tx: Db, version: number) => Promise<void>): Promise<ActivePolicy> {
-    const compiled = compileVersion({ version: basedOn + 1, ...next })
+  async activate(next: RuleSet & { compiled: CompiledRules }, basedOn: number, author: Author, message: string, audit: (tx: Db, version: number) => Promise<void>): Promise<PolicyVersion> {
+    if (next.compiled.version !== basedOn + 1) throw new Error(`compiled as version ${next.compiled.version}, activated as ${basedOn + 1}`)
+    const compiled: PolicyVersion = { version: basedOn + 1, compiled: next.compiled, rules: next.rules, table: rowsFromData(next.table) }
     try {
       await this.db.$transaction(async (tx) => {
         const newest = await tx.policyVersion.findFirst({ orderBy: { version: 'desc' }, select: { version: true } })
@@ -123,7 +126,7 @@ export class PolicyStore {
     return true
   }
 
-  private swap(next: ActivePolicy): void {
+  private swap(next: PolicyVersion): void {
     // Never go back: a late notification or a slow refresh must not undo a newer activation.
     if (next.version <= this.active.version) return
     this.active = next

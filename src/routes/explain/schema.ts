@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { ACTIONS, OBJECT_SUBJECTS } from '../../authz/vocabulary.ts'
+import { ACTIONS, OBJECT_SUBJECTS } from '../../shared/vocabulary.ts'
 
 export const ExplainBody = Type.Object(
   {

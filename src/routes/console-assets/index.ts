@@ -2,7 +2,7 @@ import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsync } from 'fastify'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { HttpProblem } from '../../lib/problem.ts'
+import { HttpProblem } from '../../http/problem.ts'
 
 // The admin console: a static page (built by scripts/build-console.ts) that talks to /api with
 // the admin's token. The page itself is public; every action it takes is authorized by the API.
