@@ -21,13 +21,19 @@ await buildConsole()
 const { db, driver } = await openBenchDatabase()
 await seed(db)
 const passwordHash = await hashPassword(PASSWORD)
-const admin = await db.user.upsert({ where: { username: USERNAME }, create: { username: USERNAME, passwordHash, role: 'admin' }, update: { passwordHash, role: 'admin' } })
+const admin = await db.user.upsert({
+  where: { username: USERNAME },
+  create: { username: USERNAME, passwordHash, role: 'admin' },
+  update: { passwordHash, role: 'admin' },
+})
 await driver.close()
 
 const server: Server = { name: 'policy', script: 'src/server.ts', port: 3331 }
 const auth = `Bearer ${token(admin.id)}`
 await start(server, benchDatabaseUrl, '/api/me', auth)
-const { rules } = (await (await fetch(`http://127.0.0.1:${server.port}/api/admin/policies`, { headers: { authorization: auth } })).json()) as { rules: unknown[] }
+const { rules } = (await (
+  await fetch(`http://127.0.0.1:${server.port}/api/admin/policies`, { headers: { authorization: auth } })
+).json()) as { rules: unknown[] }
 const base = `http://127.0.0.1:${server.port}/admin/`
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
 
@@ -48,9 +54,16 @@ const timed = async (run: () => Promise<unknown>) => {
   return performance.now() - started
 }
 // Checked every animation frame: Playwright's own waits poll at up to 500 ms intervals.
-const until = (page: Page, condition: (arg: number) => boolean, arg = 0) => page.waitForFunction(condition, arg, { polling: 'raf', timeout: 30_000 })
+const until = (page: Page, condition: (arg: number) => boolean, arg = 0) =>
+  page.waitForFunction(condition, arg, { polling: 'raf', timeout: 30_000 })
 const rulesShown = (page: Page) =>
-  until(page, (n) => document.querySelectorAll('article.rule').length === n && /Valid|fail/.test(document.querySelector('[data-testid="check-status"]')?.textContent ?? ''), rules.length)
+  until(
+    page,
+    (n) =>
+      document.querySelectorAll('article.rule').length === n &&
+      /Valid|fail/.test(document.querySelector('[data-testid="check-status"]')?.textContent ?? ''),
+    rules.length,
+  )
 
 const cold: number[] = []
 const transferred: number[] = []
@@ -61,33 +74,54 @@ const validate: number[] = []
 for (let run = 0; run < RUNS; run++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } }) // empty cache
   const page = await context.newPage()
-  cold.push(await timed(async () => {
-    await page.goto(base, { waitUntil: 'commit' })
-    await until(page, () => document.querySelector('input[name="username"]') !== null)
-  }))
-  transferred.push(await page.evaluate(() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((sum, entry) => sum + (entry as PerformanceResourceTiming).transferSize, 0) / 1024))
+  cold.push(
+    await timed(async () => {
+      await page.goto(base, { waitUntil: 'commit' })
+      await until(page, () => document.querySelector('input[name="username"]') !== null)
+    }),
+  )
+  transferred.push(
+    await page.evaluate(
+      () =>
+        performance
+          .getEntriesByType('navigation')
+          .concat(performance.getEntriesByType('resource'))
+          .reduce((sum, entry) => sum + (entry as PerformanceResourceTiming).transferSize, 0) / 1024,
+    ),
+  )
   await page.getByLabel('Username').fill(USERNAME)
   await page.getByLabel('Password').fill(PASSWORD)
-  signIn.push(await timed(async () => {
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await rulesShown(page)
-  }))
-  warm.push(await timed(async () => {
-    await page.reload({ waitUntil: 'commit' })
-    await rulesShown(page)
-  }))
+  signIn.push(
+    await timed(async () => {
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await rulesShown(page)
+    }),
+  )
+  warm.push(
+    await timed(async () => {
+      await page.reload({ waitUntil: 'commit' })
+      await rulesShown(page)
+    }),
+  )
   await page.getByRole('button', { name: 'Edit rule auditor.read-tasks' }).click()
   await page.getByRole('checkbox', { name: 'update' }).check()
   await page.evaluate(() => performance.clearResourceTimings())
-  review.push(await timed(async () => {
-    await page.getByRole('button', { name: 'Save to draft' }).click()
-    await page.goto(`${base}#/review`)
-    await until(page, () => /\+\d+ tasks/.test(document.querySelector('table.impact tr[data-role="auditor"]')?.textContent ?? ''))
-  }))
-  validate.push(await page.evaluate(() => {
-    const call = performance.getEntriesByType('resource').filter((entry) => entry.name.endsWith('/api/admin/policies/validate')).at(-1) as PerformanceResourceTiming
-    return call.responseEnd - call.requestStart
-  }))
+  review.push(
+    await timed(async () => {
+      await page.getByRole('button', { name: 'Save to draft' }).click()
+      await page.goto(`${base}#/review`)
+      await until(page, () => /\+\d+ tasks/.test(document.querySelector('table.impact tr[data-role="auditor"]')?.textContent ?? ''))
+    }),
+  )
+  validate.push(
+    await page.evaluate(() => {
+      const call = performance
+        .getEntriesByType('resource')
+        .filter((entry) => entry.name.endsWith('/api/admin/policies/validate'))
+        .at(-1) as PerformanceResourceTiming
+      return call.responseEnd - call.requestStart
+    }),
+  )
   await context.close()
 }
 await browser.close()
@@ -108,7 +142,9 @@ const lines = [
   '',
   '| measure | median | p90 |',
   '|---|---|---|',
-  ...figures.map((f) => `| ${f.name} | ${f.median.toFixed(f.unit === 'KB' ? 1 : 0)} ${f.unit} | ${f.p90.toFixed(f.unit === 'KB' ? 1 : 0)} ${f.unit} |`),
+  ...figures.map(
+    (f) => `| ${f.name} | ${f.median.toFixed(f.unit === 'KB' ? 1 : 0)} ${f.unit} | ${f.p90.toFixed(f.unit === 'KB' ? 1 : 0)} ${f.unit} |`,
+  ),
 ]
 console.log(lines.join('\n'))
 const dir = join(import.meta.dirname, 'results')

@@ -28,7 +28,15 @@ export interface Server {
 export async function start(server: Server, databaseUrl: string, probe: string, auth: string): Promise<void> {
   server.child = spawn(process.execPath, ['--import', 'tsx', server.script], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(server.port), HOST: '127.0.0.1', JWT_SECRET: SECRET, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      PORT: String(server.port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: SECRET,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   for (let i = 0; i < 300; i++) {

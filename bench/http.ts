@@ -55,11 +55,31 @@ interface Scenario {
 const scenarios: Scenario[] = [
   { name: 'list projects', method: 'GET', path: '/api/projects', auth: readerAuth, status: 200 },
   { name: 'list tasks', method: 'GET', path: '/api/tasks', auth: readerAuth, status: 200 },
-  { name: 'list tasks of a project, search + ordering', method: 'GET', path: `/api/projects/${readerProjects[0]!.id}/tasks?search=task%201&ordering=-title`, auth: readerAuth, status: 200 },
+  {
+    name: 'list tasks of a project, search + ordering',
+    method: 'GET',
+    path: `/api/projects/${readerProjects[0]!.id}/tasks?search=task%201&ordering=-title`,
+    auth: readerAuth,
+    status: 200,
+  },
   { name: 'get own project', method: 'GET', path: `/api/projects/${readerProjects[0]!.id}`, auth: readerAuth, status: 200 },
   { name: "get another user's project (404)", method: 'GET', path: `/api/projects/${strangerProject}`, auth: readerAuth, status: 404 },
-  { name: 'create task', method: 'POST', path: '/api/tasks', auth: writerAuth, body: { projectId: writerProject, title: 'bench-created' }, status: 201 },
-  { name: "create task in another user's project (403)", method: 'POST', path: '/api/tasks', auth: writerAuth, body: { projectId: strangerProject, title: 'bench-created' }, status: 403 },
+  {
+    name: 'create task',
+    method: 'POST',
+    path: '/api/tasks',
+    auth: writerAuth,
+    body: { projectId: writerProject, title: 'bench-created' },
+    status: 201,
+  },
+  {
+    name: "create task in another user's project (403)",
+    method: 'POST',
+    path: '/api/tasks',
+    auth: writerAuth,
+    body: { projectId: strangerProject, title: 'bench-created' },
+    status: 403,
+  },
   { name: 'patch task', method: 'PATCH', path: `/api/tasks/${writerTask}`, auth: writerAuth, body: { completed: true }, status: 200 },
 ]
 
@@ -83,9 +103,11 @@ async function check(server: Server): Promise<void> {
     if (res.status !== scenario.status) fail(`${scenario.name}: status ${res.status}, expected ${scenario.status}`)
   }
   const projects = await call(server, scenarios[0]!)
-  if (projects.body.total !== 10 || !(projects.body.items as Array<{ ownerId: number }>).every((p) => p.ownerId === reader)) fail('list projects shows other rows')
+  if (projects.body.total !== 10 || !(projects.body.items as Array<{ ownerId: number }>).every((p) => p.ownerId === reader))
+    fail('list projects shows other rows')
   const tasks = await call(server, scenarios[1]!)
-  if (tasks.body.total !== 200 || !(tasks.body.items as Array<{ projectId: number }>).every((t) => readerProjectIds.has(t.projectId))) fail('list tasks shows other rows')
+  if (tasks.body.total !== 200 || !(tasks.body.items as Array<{ projectId: number }>).every((t) => readerProjectIds.has(t.projectId)))
+    fail('list tasks shows other rows')
 }
 
 const problems = await explainRequests(benchDatabaseUrl, SECRET, scenarios)
@@ -102,7 +124,9 @@ let rss: Record<string, number> = {}
 try {
   for (const server of servers) await start(server, benchDatabaseUrl, '/api/projects', readerAuth)
   for (const server of servers) await check(server)
-  console.error(`checked; timing ${scenarios.length} scenarios × ${servers.length} servers × ${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections`)
+  console.error(
+    `checked; timing ${scenarios.length} scenarios × ${servers.length} servers × ${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections`,
+  )
   for (const scenario of scenarios) {
     for (let round = 1; round <= ROUNDS; round++) {
       // Rotate the order each round, so no server always runs first.
@@ -118,7 +142,15 @@ try {
         })
         const expected2xx = scenario.status < 300
         const unexpected = expected2xx ? result.non2xx + result.errors : result['2xx'] + result.errors + result['5xx']
-        results.push({ scenario: scenario.name, server: server.name, round, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, unexpected })
+        results.push({
+          scenario: scenario.name,
+          server: server.name,
+          round,
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          unexpected,
+        })
       }
     }
   }
@@ -135,23 +167,43 @@ try {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const rows = scenarios.map((scenario) => {
   const of = (name: string) => results.filter((r) => r.scenario === scenario.name && r.server === name)
-  const stat = (name: string) => ({ rps: median(of(name).map((r) => r.rps)), p50: median(of(name).map((r) => r.p50)), p99: median(of(name).map((r) => r.p99)), unexpected: of(name).reduce((n, r) => n + r.unexpected, 0) })
+  const stat = (name: string) => ({
+    rps: median(of(name).map((r) => r.rps)),
+    p50: median(of(name).map((r) => r.p50)),
+    p99: median(of(name).map((r) => r.p99)),
+    unexpected: of(name).reduce((n, r) => n + r.unexpected, 0),
+  })
   return { scenario: scenario.name, policy: stat('policy'), handwritten: stat('handwritten'), raw: stat('raw-sql') }
 })
 const fmt = (n: number) => n.toFixed(0)
 const markdown = [
   '| scenario | policy req/s | p50 / p99 ms | handwritten req/s | raw-sql req/s | policy ÷ handwritten | policy ÷ raw-sql |',
   '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.scenario} | ${fmt(r.policy.rps)} | ${r.policy.p50} / ${r.policy.p99} | ${fmt(r.handwritten.rps)} | ${fmt(r.raw.rps)} | ${(r.policy.rps / r.handwritten.rps).toFixed(2)} | ${(r.policy.rps / r.raw.rps).toFixed(2)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.scenario} | ${fmt(r.policy.rps)} | ${r.policy.p50} / ${r.policy.p99} | ${fmt(r.handwritten.rps)} | ${fmt(r.raw.rps)} | ${(r.policy.rps / r.handwritten.rps).toFixed(2)} | ${(r.policy.rps / r.raw.rps).toFixed(2)} |`,
+  ),
   '',
   `Targets: policy ÷ handwritten ≥ 0.95 met in ${rows.filter((r) => r.policy.rps / r.handwritten.rps >= 0.95).length} of ${rows.length} scenarios; policy ÷ raw-sql ≥ 0.8 met in ${rows.filter((r) => r.policy.rps / r.raw.rps >= 0.8).length} of ${rows.length}; peak RSS ≤ 200 MB ${rss.policy !== undefined && rss.policy <= 200 ? 'met' : 'missed'}.`,
   '',
-  `Peak RSS: ${Object.entries(rss).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')}. Unexpected statuses: ${rows.reduce((n, r) => n + r.policy.unexpected + r.handwritten.unexpected + r.raw.unexpected, 0)}.`,
+  `Peak RSS: ${Object.entries(rss)
+    .map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`)
+    .join(', ')}. Unexpected statuses: ${rows.reduce((n, r) => n + r.policy.unexpected + r.handwritten.unexpected + r.raw.unexpected, 0)}.`,
 ].join('\n')
 console.log(markdown)
 const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')
 const dir = join(import.meta.dirname, 'results')
 mkdirSync(dir, { recursive: true })
-const meta = { date: new Date().toISOString(), node: process.version, duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, dataset: '10,000 projects / 200,000 tasks (+1 member with 50 × 20)' }
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  duration: DURATION,
+  rounds: ROUNDS,
+  connections: CONNECTIONS,
+  dataset: '10,000 projects / 200,000 tasks (+1 member with 50 × 20)',
+}
 writeFileSync(join(dir, `${stamp}-http.json`), `${JSON.stringify({ ...meta, rss, rows, runs: results }, null, 2)}\n`)
-writeFileSync(join(dir, `${stamp}-http.md`), `# HTTP benchmark\n\n${meta.date}, Node ${meta.node}, PostgreSQL, ${meta.dataset}; ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION} s per server and scenario, load generator on the same machine.\n\n${markdown}\n`)
+writeFileSync(
+  join(dir, `${stamp}-http.md`),
+  `# HTTP benchmark\n\n${meta.date}, Node ${meta.node}, PostgreSQL, ${meta.dataset}; ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION} s per server and scenario, load generator on the same machine.\n\n${markdown}\n`,
+)

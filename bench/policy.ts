@@ -44,20 +44,34 @@ async function median(name: string, runs: number, run: () => Promise<unknown>): 
 function withExtraRules(shipped: RuleDocument, extra: number): RuleDocument {
   const rules = [...shipped.member!]
   for (let i = 0; i < extra; i++) {
-    rules.push({ id: `member.extra.${i}`, action: 'read', subject: i % 2 ? 'Project' : 'Task', conditions: i % 2 ? { name: `n${i}`, ownerId: '${user.id}' } : { title: `t${i}` } })
+    rules.push({
+      id: `member.extra.${i}`,
+      action: 'read',
+      subject: i % 2 ? 'Project' : 'Task',
+      conditions: i % 2 ? { name: `n${i}`, ownerId: '${user.id}' } : { title: `t${i}` },
+    })
   }
   return { ...shipped, member: rules }
 }
 
 function requestCosts(shipped: RuleDocument): void {
   const users = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, username: `u${i}`, role: 'member' }))
-  for (const [label, document] of [['3 rules', shipped], ['1,000 rules', withExtraRules(shipped, 998)]] as const) {
+  for (const [label, document] of [
+    ['3 rules', shipped],
+    ['1,000 rules', withExtraRules(shipped, 998)],
+  ] as const) {
     const policy = compileRules(document, 1)
     const n = label === '3 rules' ? 200_000 : 5_000
     perOp(`${label}: ability from the cache (1,000 users)`, n * 5, (i) => policy.abilityFor(users[i % 1000]!))
-    perOp(`${label}: ability rebuilt from rules`, n / 10, (i) => createPrismaAbility(interpolate(document.member!, users[i % 1000]!) as never))
-    perOp(`${label}: cached ability + list filter (as requests do)`, n * 5, (i) => policy.filterFor(policy.abilityFor(users[i % 1000]!), 'read', 'Task'))
-    perOp(`${label}: cached ability + accessibleBy() uncached`, n, (i) => accessibleBy(policy.abilityFor(users[i % 1000]!), 'read').ofType('Task' as never))
+    perOp(`${label}: ability rebuilt from rules`, n / 10, (i) =>
+      createPrismaAbility(interpolate(document.member!, users[i % 1000]!) as never),
+    )
+    perOp(`${label}: cached ability + list filter (as requests do)`, n * 5, (i) =>
+      policy.filterFor(policy.abilityFor(users[i % 1000]!), 'read', 'Task'),
+    )
+    perOp(`${label}: cached ability + accessibleBy() uncached`, n, (i) =>
+      accessibleBy(policy.abilityFor(users[i % 1000]!), 'read').ofType('Task' as never),
+    )
     const ability = policy.abilityFor(users[0]!)
     const task = subject('Task', { id: 1, projectId: 1, title: 't', project: { ownerId: 1 } })
     perOp(`${label}: can('update', task)`, n * 5, () => ability.can('update', task as never))
@@ -72,10 +86,16 @@ async function impactCosts(): Promise<void> {
     const active = store.snapshot
     const proposals: Array<[string, RoleRule[]]> = [
       ['no change', active.rules],
-      ['auditors may update every task (role-wide counts)', [...active.rules, { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task' }]],
+      [
+        'auditors may update every task (role-wide counts)',
+        [...active.rules, { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task' }],
+      ],
       [
         'members also read completed tasks of any project (10 members considered)',
-        [...active.rules, { id: 'member.read-completed', role: 'member', action: 'read', subject: 'Task', conditions: { completed: true } }],
+        [
+          ...active.rules,
+          { id: 'member.read-completed', role: 'member', action: 'read', subject: 'Task', conditions: { completed: true } },
+        ],
       ],
     ]
     for (const [name, rules] of proposals) {
@@ -83,7 +103,9 @@ async function impactCosts(): Promise<void> {
       if (!reviewed.valid) throw new Error(`${name}: invalid`)
       await median(`impact report: ${name}`, 5, () => impactOf(db, active.compiled, reviewed.compiled))
     }
-    await median('review without impact (validation + 120-row table + flips + lockout)', 5, () => review(db, active, { rules: proposals[1]![1] }, { impact: false }))
+    await median('review without impact (validation + 120-row table + flips + lockout)', 5, () =>
+      review(db, active, { rules: proposals[1]![1] }, { impact: false }),
+    )
   } finally {
     await db.$disconnect()
     await driver.close()
@@ -94,12 +116,20 @@ const shipped = readRuleFile(join('policies', RULES_FILE))
 requestCosts(shipped)
 await impactCosts()
 
-const format = (f: Figure) => (f.unit === 'ms' ? `${f.value.toFixed(1)} ms` : f.value >= 1000 ? `${(f.value / 1000).toFixed(2)} µs` : `${f.value.toFixed(0)} ns`)
+const format = (f: Figure) =>
+  f.unit === 'ms' ? `${f.value.toFixed(1)} ms` : f.value >= 1000 ? `${(f.value / 1000).toFixed(2)} µs` : `${f.value.toFixed(0)} ns`
 const markdown = ['| measurement | median / per op |', '|---|---|', ...figures.map((f) => `| ${f.name} | ${format(f)} |`)].join('\n')
 console.log(markdown)
 const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')
 const dir = join(import.meta.dirname, 'results')
 mkdirSync(dir, { recursive: true })
-const meta = { date: new Date().toISOString(), node: process.version, database: 'PostgreSQL, 10,000 projects / 200,000 tasks / 1,010 users' }
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  database: 'PostgreSQL, 10,000 projects / 200,000 tasks / 1,010 users',
+}
 writeFileSync(join(dir, `${stamp}-policy.json`), `${JSON.stringify({ ...meta, figures }, null, 2)}\n`)
-writeFileSync(join(dir, `${stamp}-policy.md`), `# Policy layer benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.database}\n\n${markdown}\n`)
+writeFileSync(
+  join(dir, `${stamp}-policy.md`),
+  `# Policy layer benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.database}\n\n${markdown}\n`,
+)

@@ -32,7 +32,12 @@ for (const dataset of datasets) {
   const scenarios = [
     { name: 'list projects', method: 'GET' as const, path: '/api/projects', auth },
     { name: 'list tasks', method: 'GET' as const, path: '/api/tasks', auth },
-    { name: 'list tasks of a project, search + ordering', method: 'GET' as const, path: `/api/projects/${project}/tasks?search=task%201&ordering=-title`, auth },
+    {
+      name: 'list tasks of a project, search + ordering',
+      method: 'GET' as const,
+      path: `/api/projects/${project}/tasks?search=task%201&ordering=-title`,
+      auth,
+    },
   ]
   const problems = await explainRequests(dataset.url, SECRET, scenarios)
   if (problems.length) {
@@ -43,16 +48,33 @@ for (const dataset of datasets) {
   await start(server, dataset.url, '/api/projects', auth)
   try {
     for (const scenario of scenarios) {
-      const result = await autocannon({ url: `http://127.0.0.1:${server.port}${scenario.path}`, headers: { authorization: auth }, connections: 20, duration: 5 })
-      if (result.non2xx || result.errors) throw new Error(`${dataset.label} ${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-      rows.push({ dataset: `${dataset.label} (${tasks.toLocaleString('en')})`, scenario: scenario.name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 })
+      const result = await autocannon({
+        url: `http://127.0.0.1:${server.port}${scenario.path}`,
+        headers: { authorization: auth },
+        connections: 20,
+        duration: 5,
+      })
+      if (result.non2xx || result.errors)
+        throw new Error(`${dataset.label} ${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+      rows.push({
+        dataset: `${dataset.label} (${tasks.toLocaleString('en')})`,
+        scenario: scenario.name,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+      })
     }
   } finally {
     await stop(server)
   }
 }
 
-const lines = ['| scenario | dataset | req/s | p50 ms | p99 ms |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.scenario} | ${r.dataset} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} |`), '']
+const lines = [
+  '| scenario | dataset | req/s | p50 ms | p99 ms |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.scenario} | ${r.dataset} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} |`),
+  '',
+]
 for (const name of new Set(rows.map((r) => r.scenario))) {
   const [small, large] = rows.filter((r) => r.scenario === name)
   lines.push(`- ${name}: p99 at 1M ÷ p99 at 200k = ${(large!.p99 / small!.p99).toFixed(2)} (target ≤ 1.5)`)
@@ -63,4 +85,7 @@ const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')
 const dir = join(import.meta.dirname, 'results')
 mkdirSync(dir, { recursive: true })
 writeFileSync(join(dir, `${stamp}-scale.json`), `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`)
-writeFileSync(join(dir, `${stamp}-scale.md`), `# Scale benchmark\n\n${new Date().toISOString()}, Node ${process.version}, PostgreSQL; 20 connections, 5 s per scenario; every hot statement EXPLAINed (no sequential scans).\n\n${markdown}\n`)
+writeFileSync(
+  join(dir, `${stamp}-scale.md`),
+  `# Scale benchmark\n\n${new Date().toISOString()}, Node ${process.version}, PostgreSQL; 20 connections, 5 s per scenario; every hot statement EXPLAINed (no sequential scans).\n\n${markdown}\n`,
+)

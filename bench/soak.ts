@@ -16,9 +16,18 @@ const WARMUP_S = option('warmup', 15)
 
 const { db, driver } = await openBenchDatabase()
 await seed(db)
-const members = await db.user.findMany({ where: { username: { startsWith: 'bench_member_' } }, select: { id: true }, orderBy: { id: 'asc' }, take: 20 })
+const members = await db.user.findMany({
+  where: { username: { startsWith: 'bench_member_' } },
+  select: { id: true },
+  orderBy: { id: 'asc' },
+  take: 20,
+})
 const projectsOf = new Map<number, number[]>()
-for (const m of members) projectsOf.set(m.id, (await db.project.findMany({ where: { ownerId: m.id }, select: { id: true } })).map((p) => p.id))
+for (const m of members)
+  projectsOf.set(
+    m.id,
+    (await db.project.findMany({ where: { ownerId: m.id }, select: { id: true } })).map((p) => p.id),
+  )
 const auth = new Map(members.map((m) => [m.id, `Bearer ${token(m.id)}`]))
 
 const server: Server = { name: 'policy', script: 'src/server.ts', port: 3321 }
@@ -73,7 +82,10 @@ async function once(): Promise<void> {
       break
     case 6: {
       const res = await call('GET', `/api/projects/${random(mine)}/tasks?limit=5&ordering=-title`)
-      expect('list own project tasks', res.status === 200 && res.body!.items.every((t: { projectId: number }) => mine.includes(t.projectId)))
+      expect(
+        'list own project tasks',
+        res.status === 200 && res.body!.items.every((t: { projectId: number }) => mine.includes(t.projectId)),
+      )
       break
     }
   }

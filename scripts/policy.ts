@@ -84,7 +84,9 @@ async function main(): Promise<number> {
     }
     const reviewed = await review(db, active, proposal, { impact: true })
     const changes = reviewed.rules
-    console.log(`against active version ${active.version}: rules added ${changes.added.length}, removed ${changes.removed.length}, changed ${changes.changed.length}`)
+    console.log(
+      `against active version ${active.version}: rules added ${changes.added.length}, removed ${changes.removed.length}, changed ${changes.changed.length}`,
+    )
     for (const [kind, ids] of Object.entries(changes)) for (const id of ids) console.log(`  ${kind.padEnd(7)} ${id}`)
     if (!reviewed.valid) {
       console.log(`\n${reviewed.errors.length} error(s):`)
@@ -95,7 +97,10 @@ async function main(): Promise<number> {
     if (command === 'validate') console.log(`\n${formatResults(reviewed.results)}`)
     else console.log(`\n${results.failed} of ${results.rows.length} decision-table rows fail`)
     console.log(`\n${reviewed.flips.length} row(s) flip:`)
-    for (const f of reviewed.flips) console.log(`  row ${f.row}: ${f.role} ${f.action} ${f.subject} ${f.resource}: ${f.before.allowed ? 'allow' : 'deny'} ${f.before.status} → ${f.after.allowed ? 'allow' : 'deny'} ${f.after.status}`)
+    for (const f of reviewed.flips)
+      console.log(
+        `  row ${f.row}: ${f.role} ${f.action} ${f.subject} ${f.resource}: ${f.before.allowed ? 'allow' : 'deny'} ${f.before.status} → ${f.after.allowed ? 'allow' : 'deny'} ${f.after.status}`,
+      )
     printImpact(reviewed.impact!)
     if (reviewed.lockout) console.log(`\nlockout: ${reviewed.lockout}`)
     return results.failed === 0 && !reviewed.lockout ? 0 : 1

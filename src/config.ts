@@ -68,7 +68,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bootstrapAdmin: adminUser && adminPassword ? { username: adminUser, password: adminPassword } : undefined,
     logLevel: env.LOG_LEVEL || 'info',
     policiesDir: resolve(env.POLICIES_DIR || 'policies'),
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
     trustProxy: trustProxy(env.TRUST_PROXY),
     loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 900, 1, 86_400),

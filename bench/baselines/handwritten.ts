@@ -29,7 +29,12 @@ const { db } = app
 const notFound = (what: string) => new HttpProblem(404, 'not-found', `${what} not found.`)
 const projectInclude = projectShape.include
 
-async function listPage<T, R>(rows: PromiseLike<T[]>, count: PromiseLike<number>, query: { limit: number; offset: number }, toItem: (row: T) => R) {
+async function listPage<T, R>(
+  rows: PromiseLike<T[]>,
+  count: PromiseLike<number>,
+  query: { limit: number; offset: number },
+  toItem: (row: T) => R,
+) {
   const [found, total] = await Promise.all([rows, count])
   return { items: found.map(toItem), total, limit: query.limit, offset: query.offset }
 }
@@ -52,7 +57,18 @@ await app.register(
     api.get('/projects', { schema: { querystring: ProjectListQuery } }, async (request) => {
       const query = request.query
       const where = { AND: [{ ownerId: request.account.id }, searchAny(['name', 'description'], query.search)] }
-      return listPage(db.project.findMany({ where, include: projectInclude, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }), db.project.count({ where }), query, toProject)
+      return listPage(
+        db.project.findMany({
+          where,
+          include: projectInclude,
+          orderBy: orderBy(query.ordering, 'id'),
+          skip: query.offset,
+          take: query.limit,
+        }),
+        db.project.count({ where }),
+        query,
+        toProject,
+      )
     })
     api.get('/projects/:id', { schema: { params: IdParams } }, async (request) => {
       const row = await db.project.findFirst({ where: { id: request.params.id, ownerId: request.account.id }, include: projectInclude })
@@ -64,12 +80,22 @@ await app.register(
       if (!project) throw notFound('Project')
       const query = { ...request.query, projectId: project.id }
       const where = taskListWhere(request.account.id, query)
-      return listPage(db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }), db.task.count({ where }), query, toTask)
+      return listPage(
+        db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }),
+        db.task.count({ where }),
+        query,
+        toTask,
+      )
     })
     api.get('/tasks', { schema: { querystring: TaskListQuery } }, async (request) => {
       const query = request.query
       const where = taskListWhere(request.account.id, query)
-      return listPage(db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }), db.task.count({ where }), query, toTask)
+      return listPage(
+        db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }),
+        db.task.count({ where }),
+        query,
+        toTask,
+      )
     })
     api.post('/tasks', { schema: { body: TaskCreate } }, async (request, reply) => {
       const row = await db.$transaction(async (tx) => {
@@ -82,7 +108,10 @@ await app.register(
     })
     api.patch('/tasks/:id', { schema: { params: IdParams, body: TaskUpdate } }, async (request) => {
       const row = await db.$transaction(async (tx) => {
-        const task = await tx.task.findFirst({ where: { id: request.params.id, project: { is: { ownerId: request.account.id } } }, select: { id: true } })
+        const task = await tx.task.findFirst({
+          where: { id: request.params.id, project: { is: { ownerId: request.account.id } } },
+          select: { id: true },
+        })
         if (!task) throw notFound('Task')
         if (request.body.projectId !== undefined) {
           const target = await tx.project.findUnique({ where: { id: request.body.projectId }, select: { ownerId: true } })

@@ -12,15 +12,40 @@ await app.register(fastifyJwt, { secret: process.env.JWT_SECRET!, verify: { algo
 
 const problem = (status: number, detail: string) => ({ type: 'about:blank', title: String(status), status, detail })
 const page = (query: Record<string, string>) => ({ limit: Math.min(Number(query.limit ?? 50), 100), offset: Number(query.offset ?? 0) })
-const ORDER: Record<string, string> = { id: 'id ASC', '-id': 'id DESC', title: 'title ASC, id', '-title': 'title DESC, id', name: 'name ASC, id', '-name': 'name DESC, id' }
+const ORDER: Record<string, string> = {
+  id: 'id ASC',
+  '-id': 'id DESC',
+  title: 'title ASC, id',
+  '-title': 'title DESC, id',
+  name: 'name ASC, id',
+  '-name': 'name DESC, id',
+}
 const like = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-const project = (r: Record<string, unknown>) => ({ id: r.id, name: r.name, description: r.description, ownerId: r.owner_id, owner: r.username, createdAt: (r.created_at as Date).toISOString() })
-const task = (r: Record<string, unknown>) => ({ id: r.id, projectId: r.project_id, title: r.title, description: r.description, completed: r.completed, createdAt: (r.created_at as Date).toISOString() })
+const project = (r: Record<string, unknown>) => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  ownerId: r.owner_id,
+  owner: r.username,
+  createdAt: (r.created_at as Date).toISOString(),
+})
+const task = (r: Record<string, unknown>) => ({
+  id: r.id,
+  projectId: r.project_id,
+  title: r.title,
+  description: r.description,
+  completed: r.completed,
+  createdAt: (r.created_at as Date).toISOString(),
+})
 
 async function account(request: FastifyRequest): Promise<{ id: number } | null> {
   try {
     const { sub } = await request.jwtVerify<{ sub: string }>()
-    const { rows } = await pool.query({ name: 'account', text: 'SELECT id, username, role FROM users WHERE id = $1', values: [Number(sub)] })
+    const { rows } = await pool.query({
+      name: 'account',
+      text: 'SELECT id, username, role FROM users WHERE id = $1',
+      values: [Number(sub)],
+    })
     return rows[0] ?? null
   } catch {
     return null
@@ -38,14 +63,22 @@ const me = (request: FastifyRequest) => accounts.get(request)!
 app.get('/api/projects', async (request) => {
   const { limit, offset } = page(request.query as Record<string, string>)
   const [rows, total] = await Promise.all([
-    pool.query({ name: 'projects', text: 'SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.owner_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3', values: [me(request), limit, offset] }),
+    pool.query({
+      name: 'projects',
+      text: 'SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.owner_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3',
+      values: [me(request), limit, offset],
+    }),
     pool.query({ name: 'projects-count', text: 'SELECT count(*)::int AS n FROM projects WHERE owner_id = $1', values: [me(request)] }),
   ])
   return { items: rows.rows.map(project), total: total.rows[0].n, limit, offset }
 })
 
 app.get('/api/projects/:id', async (request, reply) => {
-  const { rows } = await pool.query({ name: 'project', text: 'SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $1 AND p.owner_id = $2', values: [Number((request.params as { id: string }).id), me(request)] })
+  const { rows } = await pool.query({
+    name: 'project',
+    text: 'SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $1 AND p.owner_id = $2',
+    values: [Number((request.params as { id: string }).id), me(request)],
+  })
   return rows[0] ? project(rows[0]) : reply.code(404).send(problem(404, 'Project not found.'))
 })
 
@@ -53,7 +86,11 @@ app.get('/api/projects/:id/tasks', async (request, reply) => {
   const query = request.query as Record<string, string>
   const { limit, offset } = page(query)
   const id = Number((request.params as { id: string }).id)
-  const owned = await pool.query({ name: 'project-owned', text: 'SELECT 1 FROM projects WHERE id = $1 AND owner_id = $2', values: [id, me(request)] })
+  const owned = await pool.query({
+    name: 'project-owned',
+    text: 'SELECT 1 FROM projects WHERE id = $1 AND owner_id = $2',
+    values: [id, me(request)],
+  })
   if (!owned.rowCount) return reply.code(404).send(problem(404, 'Project not found.'))
   const search = query.search ? like(query.search) : '%'
   const order = ORDER[query.ordering ?? 'id'] ?? 'id ASC'
@@ -80,7 +117,11 @@ app.post('/api/tasks', async (request, reply) => {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
-    const target = await client.query({ name: 'task-parent', text: 'SELECT owner_id FROM projects WHERE id = $1', values: [body.projectId] })
+    const target = await client.query({
+      name: 'task-parent',
+      text: 'SELECT owner_id FROM projects WHERE id = $1',
+      values: [body.projectId],
+    })
     if (!target.rowCount) {
       await client.query('ROLLBACK')
       return reply.code(400).send(problem(400, 'projectId: no project with this id exists.'))
@@ -89,7 +130,11 @@ app.post('/api/tasks', async (request, reply) => {
       await client.query('ROLLBACK')
       return reply.code(403).send(problem(403, 'You cannot create tasks for this project.'))
     }
-    const { rows } = await client.query({ name: 'task-insert', text: 'INSERT INTO tasks (project_id, title) VALUES ($1, $2) RETURNING *', values: [body.projectId, body.title] })
+    const { rows } = await client.query({
+      name: 'task-insert',
+      text: 'INSERT INTO tasks (project_id, title) VALUES ($1, $2) RETURNING *',
+      values: [body.projectId, body.title],
+    })
     await client.query('COMMIT')
     return reply.code(201).send(task(rows[0]))
   } finally {
@@ -108,4 +153,9 @@ app.patch('/api/tasks/:id', async (request, reply) => {
 })
 
 await app.listen({ host: '127.0.0.1', port })
-process.on('SIGTERM', () => app.close().then(() => pool.end()).then(() => process.exit(0)))
+process.on('SIGTERM', () =>
+  app
+    .close()
+    .then(() => pool.end())
+    .then(() => process.exit(0)),
+)

@@ -104,14 +104,25 @@ export class Authorizer {
     const where = { AND: [this.filter('read', subject), ...(options.filters ?? [])] }
     const table = delegate(this.db, subject)
     const [rows, total] = await Promise.all([
-      table.findMany({ where, ...options.shape, orderBy: orderBy(query.ordering, primaryKey(subject)), skip: query.offset, take: query.limit }),
+      table.findMany({
+        where,
+        ...options.shape,
+        orderBy: orderBy(query.ordering, primaryKey(subject)),
+        skip: query.offset,
+        take: query.limit,
+      }),
       table.count({ where }),
     ])
     return { items: rows.map((row) => options.toItem(row as Found<S, A>)), total, limit: query.limit, offset: query.offset }
   }
 
   /** One object the caller may `action`: 404 when missing or unreadable, 403 when readable but not allowed. */
-  async findOne<S extends Subject, A extends Shape<S> = Record<never, never>>(subject: S, id: number, action = 'read', shape?: A): Promise<Found<S, A>> {
+  async findOne<S extends Subject, A extends Shape<S> = Record<never, never>>(
+    subject: S,
+    id: number,
+    action = 'read',
+    shape?: A,
+  ): Promise<Found<S, A>> {
     return (await this.check(this.db, subject, id, action, shape)) as Found<S, A>
   }
 
@@ -149,7 +160,7 @@ export class Authorizer {
   ): Promise<Found<S, A>> {
     const proposed = changes as Row
     return this.db.$transaction(async (tx) => {
-      const row = (await this.check(tx, subject, id, 'update', undefined, Object.keys(proposed)))!
+      const row = await this.check(tx, subject, id, 'update', undefined, Object.keys(proposed))
       const moved = Object.fromEntries(Object.entries(proposed).filter(([key, value]) => isForeignKey(subject, key) && value !== row[key]))
       if (Object.keys(moved).length) {
         const parent = await this.loadParent(tx, subject, moved)
@@ -161,9 +172,13 @@ export class Authorizer {
   }
 
   /** Deletes the object if the caller may; `before` as for `update`. */
-  async delete(subject: Subject, id: number, options: { before?: (tx: Prisma.TransactionClient, row: Row) => Promise<void> } = {}): Promise<void> {
+  async delete(
+    subject: Subject,
+    id: number,
+    options: { before?: (tx: Prisma.TransactionClient, row: Row) => Promise<void> } = {},
+  ): Promise<void> {
     await this.db.$transaction(async (tx) => {
-      const row = (await this.check(tx, subject, id, 'delete'))!
+      const row = await this.check(tx, subject, id, 'delete')
       await options.before?.(tx, row)
       await delegate(tx, subject).delete({ where: { [primaryKey(subject)]: id } })
     })
@@ -185,7 +200,8 @@ export class Authorizer {
   private load(db: Db, subject: Subject, id: number, shape: { include?: unknown; select?: unknown } = {}): Promise<Row | null> {
     const needs = this.compiled.relationSelects.get(subject) ?? {}
     const where = { [primaryKey(subject)]: id }
-    if (shape.select) return delegate(db, subject).findUnique({ where, select: mergeSelects({ ...scalarSelect(subject), ...needs }, shape.select as Row) })
+    if (shape.select)
+      return delegate(db, subject).findUnique({ where, select: mergeSelects({ ...scalarSelect(subject), ...needs }, shape.select as Row) })
     const include = mergeSelects(needs, (shape.include ?? {}) as Row)
     return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}) })
   }
@@ -210,7 +226,9 @@ function primaryKey(subject: string): string {
 
 /** Every scalar of the subject: what the rules may read of the row itself. */
 function scalarSelect(subject: string): Row {
-  return Object.fromEntries([...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar').map((field) => [field.name, true]))
+  return Object.fromEntries(
+    [...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar').map((field) => [field.name, true]),
+  )
 }
 
 function isForeignKey(subject: string, field: string): boolean {

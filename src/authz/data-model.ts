@@ -49,8 +49,7 @@ export function dataModel(): DataModel {
   // The generated client carries the schema as a runtime data model. The adapter is never
   // connected; it only lets the client be constructed.
   const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: 'postgresql://localhost/unused' }) })
-  const runtime = (client as unknown as { _runtimeDataModel: { models: Record<string, { fields: RuntimeField[] }> } })
-    ._runtimeDataModel
+  const runtime = (client as unknown as { _runtimeDataModel: { models: Record<string, { fields: RuntimeField[] }> } })._runtimeDataModel
   const model: DataModel = new Map()
   for (const [name, { fields }] of Object.entries(runtime.models)) {
     const byName = new Map<string, ModelField>()

@@ -40,7 +40,13 @@ function plural(subject: string): string {
 }
 
 function notFound(subject: string, hidden = false): Decision {
-  return { allowed: false, status: 404, detail: `${noun(subject).replace(/^./, (c) => c.toUpperCase())} not found.`, ruleId: null, ...(hidden ? { hidden } : {}) }
+  return {
+    allowed: false,
+    status: 404,
+    detail: `${noun(subject).replace(/^./, (c) => c.toUpperCase())} not found.`,
+    ruleId: null,
+    ...(hidden ? { hidden } : {}),
+  }
 }
 
 /** A refusal; a rule that forbids explicitly and says why gives its own reason as the detail. */
@@ -95,12 +101,11 @@ export function decideCreate(
 ): Decision {
   if (parent && !parent.row) return parentMissing(parent)
   const candidate = tag(subject, parent ? { ...data, [parent.relation]: parent.row } : data)
-  const detail = parent
-    ? `You cannot create ${plural(subject)} for this ${noun(parent.subject)}.`
-    : `You cannot create ${plural(subject)}.`
+  const detail = parent ? `You cannot create ${plural(subject)} for this ${noun(parent.subject)}.` : `You cannot create ${plural(subject)}.`
   if (!ability.can('create', candidate)) return forbidden(ability, 'create', candidate, detail)
   for (const field of fields) {
-    if (!ability.can('create', candidate, field)) return forbidden(ability, 'create', candidate, `You cannot set the field "${field}".`, field)
+    if (!ability.can('create', candidate, field))
+      return forbidden(ability, 'create', candidate, `You cannot set the field "${field}".`, field)
   }
   return allow(ability, 'create', candidate)
 }
@@ -109,12 +114,7 @@ export function decideCreate(
  * A change of parent: the object must be updatable where it is (checked by `decideOn`) and
  * where it goes, so nobody can move their object into somebody else's parent.
  */
-export function decideMove(
-  ability: AppAbility,
-  subject: string,
-  after: Row,
-  parent: ParentRef,
-): Decision {
+export function decideMove(ability: AppAbility, subject: string, after: Row, parent: ParentRef): Decision {
   if (!parent.row) return parentMissing(parent)
   const candidate = tag(subject, { ...after, [parent.relation]: parent.row })
   if (ability.can('update', candidate)) return allow(ability, 'update', candidate)
@@ -122,14 +122,25 @@ export function decideMove(
 }
 
 function parentMissing(parent: ParentRef): Decision {
-  return { allowed: false, status: 400, detail: `${parent.field}: no ${noun(parent.subject)} with this id exists.`, ruleId: null, field: parent.field }
+  return {
+    allowed: false,
+    status: 400,
+    detail: `${parent.field}: no ${noun(parent.subject)} with this id exists.`,
+    ruleId: null,
+    field: parent.field,
+  }
 }
 
 /** Why `action` on `row` is allowed or denied, naming the deciding rule. */
-export function explain(ability: AppAbility, action: string, subject: string, row: Row): { allowed: boolean; ruleId: string | null; reason: string } {
+export function explain(
+  ability: AppAbility,
+  action: string,
+  subject: string,
+  row: Row,
+): { allowed: boolean; ruleId: string | null; reason: string } {
   const object = tag(subject, row)
   const allowed = ability.can(action, object)
-  const rule = ability.relevantRuleFor(action, object as never)
+  const rule = ability.relevantRuleFor(action, object)
   const ruleId = (rule?.origin as { id?: string } | undefined)?.id ?? null
   if (!rule) return { allowed, ruleId: null, reason: `No rule allows ${action} on this ${noun(subject)}: denied by default.` }
   const reason = rule.reason ?? (allowed ? `Allowed by rule "${ruleId}".` : `Denied by rule "${ruleId}".`)

@@ -78,11 +78,14 @@ export function App() {
     if (session.token) {
       whoAmI()
         .then(
-          ({ account: known, allowed }) => (allowed ? setAccount(known) : setNotice('Your account no longer has access to the policy console.')),
+          ({ account: known, allowed }) =>
+            allowed ? setAccount(known) : setNotice('Your account no longer has access to the policy console.'),
           (error: unknown) => {
             // A 401 has signed out already, with its reason; otherwise the token stays and a reload tries again.
             if (error instanceof ApiError && error.status === 401) return
-            setNotice(`${error instanceof Error ? error.message : 'The server could not be reached.'} Reload the page to try again, or sign in.`)
+            setNotice(
+              `${error instanceof Error ? error.message : 'The server could not be reached.'} Reload the page to try again, or sign in.`,
+            )
           },
         )
         .finally(() => setChecking(false))

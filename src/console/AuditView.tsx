@@ -8,7 +8,11 @@ import { Pager, ProblemMessage, TableHead, time, useLoad } from './ui.tsx'
 // Policy changes and denied requests, newest first, filtered on the server.
 
 const PAGE = 25
-const KIND_LABELS: Record<(typeof AUDIT_KINDS)[number], string> = { 'policy.activate': 'Policy activations', 'policy.rollback': 'Rollbacks', 'request.denied': 'Denied requests' }
+const KIND_LABELS: Record<(typeof AUDIT_KINDS)[number], string> = {
+  'policy.activate': 'Policy activations',
+  'policy.rollback': 'Rollbacks',
+  'request.denied': 'Denied requests',
+}
 const KINDS: Record<string, string> = { '': 'Everything', ...KIND_LABELS }
 
 interface Filters {
@@ -34,7 +38,11 @@ export function AuditView() {
       ),
     [filters, offset],
   )
-  const field = (name: keyof Filters) => ({ name, value: form[name], onChange: (e: { target: { value: string } }) => setForm({ ...form, [name]: e.target.value }) })
+  const field = (name: keyof Filters) => ({
+    name,
+    value: form[name],
+    onChange: (e: { target: { value: string } }) => setForm({ ...form, [name]: e.target.value }),
+  })
 
   function apply(event: FormEvent) {
     event.preventDefault()
@@ -162,7 +170,12 @@ function EventDetail({ event }: { event: AuditEvent }) {
       {detail.basedOn ? ` (from ${detail.basedOn})` : ''}
       {detail.message ? `: “${detail.message}”` : ''}{' '}
       <small className="muted">
-        {[ids('added', detail.rules?.added), ids('changed', detail.rules?.changed), ids('removed', detail.rules?.removed), detail.flips !== undefined ? `${detail.flips} table row(s) flipped` : null]
+        {[
+          ids('added', detail.rules?.added),
+          ids('changed', detail.rules?.changed),
+          ids('removed', detail.rules?.removed),
+          detail.flips !== undefined ? `${detail.flips} table row(s) flipped` : null,
+        ]
           .filter(Boolean)
           .join(' · ')}
       </small>

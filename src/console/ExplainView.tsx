@@ -9,7 +9,10 @@ import { ProblemMessage, useLoad } from './ui.tsx'
 
 export function ExplainView() {
   const [search, setSearch] = useState('')
-  const users = useLoad(() => api.get<Page<User>>(`/api/admin/users${query({ limit: 100, search: search || undefined, ordering: 'username' })}`), [search])
+  const users = useLoad(
+    () => api.get<Page<User>>(`/api/admin/users${query({ limit: 100, search: search || undefined, ordering: 'username' })}`),
+    [search],
+  )
   const [chosen, setChosen] = useState<User | null>(null)
   // The chosen user stays a choice while the search shows others, so what is asked is what is shown.
   const choices = [...(chosen ? [chosen] : []), ...(users.data?.items ?? []).filter((user) => user.id !== chosen?.id)]
@@ -24,7 +27,12 @@ export function ExplainView() {
     const mine = ++latest.current
     const asked = `${chosen ? chosen.username : 'you'} → ${action} ${subject} #${id}`
     try {
-      const explanation = await api.post<Explanation>('/api/authz/explain', { action, subject, id: Number(id), ...(chosen ? { userId: chosen.id } : {}) })
+      const explanation = await api.post<Explanation>('/api/authz/explain', {
+        action,
+        subject,
+        id: Number(id),
+        ...(chosen ? { userId: chosen.id } : {}),
+      })
       if (mine === latest.current) setAnswer({ explanation, asked })
     } catch (error) {
       if (mine === latest.current) setAnswer({ error, asked })
@@ -44,7 +52,11 @@ export function ExplainView() {
           </label>
           <label>
             User
-            <select name="userId" value={chosen?.id ?? ''} onChange={(e) => setChosen(choices.find((user) => String(user.id) === e.target.value) ?? null)}>
+            <select
+              name="userId"
+              value={chosen?.id ?? ''}
+              onChange={(e) => setChosen(choices.find((user) => String(user.id) === e.target.value) ?? null)}
+            >
               <option value="">Me</option>
               {choices.map((user) => (
                 <option key={user.id} value={user.id}>

@@ -14,7 +14,10 @@ const PAGE = 20
 export function HistoryView({ state }: { state: PolicyState }) {
   const { active } = state
   const [offset, setOffset] = useState(0)
-  const versions = useLoad(() => api.get<Page<Version>>(`/api/admin/policies/versions${query({ limit: PAGE, offset })}`), [offset, active?.version])
+  const versions = useLoad(
+    () => api.get<Page<Version>>(`/api/admin/policies/versions${query({ limit: PAGE, offset })}`),
+    [offset, active?.version],
+  )
   const [left, setLeft] = useState<number | null>(null)
   const [right, setRight] = useState<number | null>(null)
   const [dialog, confirm] = useConfirm()
@@ -27,10 +30,19 @@ export function HistoryView({ state }: { state: PolicyState }) {
   }, [active?.version])
 
   async function rollback(version: Version) {
-    if (!(await confirm(`Activate the rules and table of version ${version.version} again, as version ${active!.version + 1}?`, `Roll back to ${version.version}`))) return
+    if (
+      !(await confirm(
+        `Activate the rules and table of version ${version.version} again, as version ${active!.version + 1}?`,
+        `Roll back to ${version.version}`,
+      ))
+    )
+      return
     try {
       const untouched = state.draft && active && !hasChanges(draftChanges(active, state.draft))
-      const next = await api.post<{ version: number; rules: VersionWithRules['rules']; table: TableRow[] }>('/api/admin/policies/rollback', { version: version.version })
+      const next = await api.post<{ version: number; rules: VersionWithRules['rules']; table: TableRow[] }>(
+        '/api/admin/policies/rollback',
+        { version: version.version },
+      )
       const latest = await state.reload()
       if (untouched) state.setDraft(draftFrom(latest))
       setOutcome({ done: `Rolled back: version ${next.version} has the rules of version ${version.version}.` })
@@ -66,14 +78,29 @@ export function HistoryView({ state }: { state: PolicyState }) {
                     <td>{version.message || <span className="muted">—</span>}</td>
                     <td>
                       <div className="actions">
-                        <button type="button" onClick={() => setLeft(version.version)} aria-label={`Compare from version ${version.version}`} aria-pressed={left === version.version}>
+                        <button
+                          type="button"
+                          onClick={() => setLeft(version.version)}
+                          aria-label={`Compare from version ${version.version}`}
+                          aria-pressed={left === version.version}
+                        >
                           Compare from
                         </button>
-                        <button type="button" onClick={() => setRight(version.version)} aria-label={`Compare to version ${version.version}`} aria-pressed={right === version.version}>
+                        <button
+                          type="button"
+                          onClick={() => setRight(version.version)}
+                          aria-label={`Compare to version ${version.version}`}
+                          aria-pressed={right === version.version}
+                        >
                           Compare to
                         </button>
                         {version.version !== active?.version ? (
-                          <button type="button" className="danger" onClick={() => rollback(version)} aria-label={`Roll back to version ${version.version}`}>
+                          <button
+                            type="button"
+                            className="danger"
+                            onClick={() => rollback(version)}
+                            aria-label={`Roll back to version ${version.version}`}
+                          >
                             Roll back
                           </button>
                         ) : null}
@@ -87,15 +114,31 @@ export function HistoryView({ state }: { state: PolicyState }) {
           <Pager page={versions.data} onOffset={setOffset} label="Versions" />
         </>
       ) : null}
-      {left && right ? <VersionDiff left={left} right={right} onPick={(l, r) => (setLeft(l), setRight(r))} latest={active?.version ?? right} /> : null}
+      {left && right ? (
+        <VersionDiff left={left} right={right} onPick={(l, r) => (setLeft(l), setRight(r))} latest={active?.version ?? right} />
+      ) : null}
     </section>
   )
 }
 
-function VersionDiff({ left, right, latest, onPick }: { left: number; right: number; latest: number; onPick: (left: number, right: number) => void }) {
+function VersionDiff({
+  left,
+  right,
+  latest,
+  onPick,
+}: {
+  left: number
+  right: number
+  latest: number
+  onPick: (left: number, right: number) => void
+}) {
   const [onlyChanges, setOnlyChanges] = useState(true)
   const pair = useLoad(
-    () => Promise.all([api.get<VersionWithRules>(`/api/admin/policies/versions/${left}`), api.get<VersionWithRules>(`/api/admin/policies/versions/${right}`)]),
+    () =>
+      Promise.all([
+        api.get<VersionWithRules>(`/api/admin/policies/versions/${left}`),
+        api.get<VersionWithRules>(`/api/admin/policies/versions/${right}`),
+      ]),
     [left, right],
   )
   const numbers = Array.from({ length: latest }, (_, i) => latest - i)
@@ -146,8 +189,12 @@ function VersionDiff({ left, right, latest, onPick }: { left: number; right: num
                     <th scope="row">
                       <code>{row.id}</code> <span className={`badge ${row.change}`}>{row.change}</span>
                     </th>
-                    <td>{row.before ? <Lines value={row.before} other={row.after} kind="removed" /> : <span className="muted">absent</span>}</td>
-                    <td>{row.after ? <Lines value={row.after} other={row.before} kind="added" /> : <span className="muted">absent</span>}</td>
+                    <td>
+                      {row.before ? <Lines value={row.before} other={row.after} kind="removed" /> : <span className="muted">absent</span>}
+                    </td>
+                    <td>
+                      {row.after ? <Lines value={row.after} other={row.before} kind="added" /> : <span className="muted">absent</span>}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -155,7 +202,9 @@ function VersionDiff({ left, right, latest, onPick }: { left: number; right: num
           </div>
           <p>
             Decision table:{' '}
-            {tableChanges.length === 0 ? 'the same.' : `${tableChanges.length} row${tableChanges.length === 1 ? '' : 's'} differ (${tableChanges.map((c) => c.row).join(', ')}).`}
+            {tableChanges.length === 0
+              ? 'the same.'
+              : `${tableChanges.length} row${tableChanges.length === 1 ? '' : 's'} differ (${tableChanges.map((c) => c.row).join(', ')}).`}
           </p>
         </>
       ) : null}
@@ -184,5 +233,7 @@ function Lines({ value, other, kind }: { value: unknown; other: unknown; kind: '
 
 function tableDiff(before: TableRow[], after: TableRow[]) {
   const length = Math.max(before.length, after.length)
-  return Array.from({ length }, (_, i) => ({ row: i + 1, before: before[i], after: after[i] })).filter((pair) => canonical(pair.before) !== canonical(pair.after))
+  return Array.from({ length }, (_, i) => ({ row: i + 1, before: before[i], after: after[i] })).filter(
+    (pair) => canonical(pair.before) !== canonical(pair.after),
+  )
 }

@@ -15,7 +15,13 @@ export function ReviewView({ state }: { state: PolicyState }) {
   const [outcome, setOutcome] = useState<{ activated?: number; error?: unknown; overridden?: string[] } | null>(null)
   const [busy, setBusy] = useState(false)
   // A refusal is about the draft that was sent: once the draft changes, it no longer applies.
-  useEffect(() => setOutcome((previous) => (previous?.error && !(previous.error instanceof ApiError && previous.error.status === 409) ? null : previous)), [draft])
+  useEffect(
+    () =>
+      setOutcome((previous) =>
+        previous?.error && !(previous.error instanceof ApiError && previous.error.status === 409) ? null : previous,
+      ),
+    [draft],
+  )
   if (!active || !draft) return <ProblemMessage error={state.loadError} />
 
   const report = currentReport
@@ -93,8 +99,8 @@ export function ReviewView({ state }: { state: PolicyState }) {
           {failing.length ? (
             <div className="notice warning" role="status">
               <p>
-                {failing.length} decision-table row{failing.length === 1 ? '' : 's'} still expect the old outcome. If the change is intended, make the table say
-                so.
+                {failing.length} decision-table row{failing.length === 1 ? '' : 's'} still expect the old outcome. If the change is
+                intended, make the table say so.
               </p>
               <button type="button" onClick={() => setDraft({ ...draft, table: acceptOutcomes(draft.table, failing) })}>
                 Accept the new outcome{failing.length === 1 ? '' : 's'} into the draft table
@@ -111,7 +117,13 @@ export function ReviewView({ state }: { state: PolicyState }) {
         <h3 id="activate-title">Activate</h3>
         <label>
           Change message
-          <input name="message" maxLength={500} value={message} onChange={(e) => setMessage(e.target.value)} placeholder="What changes and why" />
+          <input
+            name="message"
+            maxLength={500}
+            value={message}
+            onChange={(e) => setMessage(e.target.value)}
+            placeholder="What changes and why"
+          />
         </label>
         <button type="submit" className="primary" disabled={blocked || busy}>
           Activate as version {active.version + 1}
@@ -128,7 +140,9 @@ export function ReviewView({ state }: { state: PolicyState }) {
         ) : outcome?.error ? (
           <>
             <ProblemMessage error={outcome.error} title="Not activated" />
-            {outcome.error instanceof ApiError && outcome.error.problem.failures ? <TableResults rows={outcome.error.problem.failures} flips={[]} caption="Failing rows" open /> : null}
+            {outcome.error instanceof ApiError && outcome.error.problem.failures ? (
+              <TableResults rows={outcome.error.problem.failures} flips={[]} caption="Failing rows" open />
+            ) : null}
           </>
         ) : null}
       </form>
@@ -224,7 +238,9 @@ function Impact({ impact }: { impact: Report['impact'] }) {
   return (
     <section aria-labelledby="impact-title">
       <h3 id="impact-title">Impact on live data</h3>
-      <p className="muted">Rows of the database that each role would newly see (+) or no longer see (−), and newly or no longer be able to change.</p>
+      <p className="muted">
+        Rows of the database that each role would newly see (+) or no longer see (−), and newly or no longer be able to change.
+      </p>
       <div className="scroll">
         <table className="impact">
           <TableHead columns={['Role', ...IMPACT_COLUMNS.map(([, , label]) => label)]} />
@@ -234,7 +250,9 @@ function Impact({ impact }: { impact: Report['impact'] }) {
                 <th scope="row">
                   {row.role}
                   <small className="muted">
-                    {row.scope === 'per-user' ? ` (summed over ${row.usersConsidered} of ${row.usersWithRole} users)` : ` (${row.usersWithRole} user${row.usersWithRole === 1 ? '' : 's'})`}
+                    {row.scope === 'per-user'
+                      ? ` (summed over ${row.usersConsidered} of ${row.usersWithRole} users)`
+                      : ` (${row.usersWithRole} user${row.usersWithRole === 1 ? '' : 's'})`}
                   </small>
                 </th>
                 {IMPACT_COLUMNS.map(([subject, kind, label]) => (
@@ -251,7 +269,17 @@ function Impact({ impact }: { impact: Report['impact'] }) {
   )
 }
 
-export function TableResults({ rows, flips, caption = 'Decision table', open = false }: { rows: TableResult[]; flips: Flip[]; caption?: string; open?: boolean }) {
+export function TableResults({
+  rows,
+  flips,
+  caption = 'Decision table',
+  open = false,
+}: {
+  rows: TableResult[]
+  flips: Flip[]
+  caption?: string
+  open?: boolean
+}) {
   const flipped = new Set(flips.map((flip) => flip.row))
   const failed = rows.filter((row) => !row.pass).length
   return (

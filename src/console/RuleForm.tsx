@@ -12,9 +12,25 @@ import { Field } from './ui.tsx'
 export const SUBJECT_SUGGESTIONS = [...OBJECT_SUBJECTS, 'PolicyVersion', 'AuditEvent', 'all']
 const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
 const oneOrMany = (values: string[]) => (values.length === 1 ? values[0]! : values)
-const splitList = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean)
+const splitList = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
 
-export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: PolicyRule | null; roles: string[]; takenIds: string[]; onSave: (rule: PolicyRule) => void; onCancel: () => void }) {
+export function RuleForm({
+  rule,
+  roles,
+  takenIds,
+  onSave,
+  onCancel,
+}: {
+  rule: PolicyRule | null
+  roles: string[]
+  takenIds: string[]
+  onSave: (rule: PolicyRule) => void
+  onCancel: () => void
+}) {
   const [id, setId] = useState(rule?.id ?? '')
   // (A rule typed as JSON may hold anything; the form shows what it can and the API judges the rest.)
   const [role, setRole] = useState(rule?.role ?? 'member')
@@ -30,17 +46,30 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
 
   function submit(event: FormEvent) {
     event.preventDefault()
-    if (!actions.length) return setProblem('Choose at least one action.')
-    if (!splitList(subjects).length) return setProblem('Name at least one subject.')
-    if (id !== rule?.id && takenIds.includes(id)) return setProblem(`Another rule already has the id "${id}".`)
+    if (!actions.length) {
+      setProblem('Choose at least one action.')
+      return
+    }
+    if (!splitList(subjects).length) {
+      setProblem('Name at least one subject.')
+      return
+    }
+    if (id !== rule?.id && takenIds.includes(id)) {
+      setProblem(`Another rule already has the id "${id}".`)
+      return
+    }
     let parsed: Record<string, unknown> | undefined
     if (conditions.trim()) {
       try {
         parsed = JSON.parse(conditions) as Record<string, unknown>
       } catch (error) {
-        return setProblem(`Conditions are not valid JSON: ${(error as Error).message}`)
+        setProblem(`Conditions are not valid JSON: ${(error as Error).message}`)
+        return
       }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return setProblem('Conditions must be a JSON object, such as {"ownerId": "${user.id}"}.')
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        setProblem('Conditions must be a JSON object, such as {"ownerId": "${user.id}"}.')
+        return
+      }
     }
     onSave({
       id,
@@ -54,7 +83,8 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
     })
   }
 
-  const toggle = (action: string) => setActions((current) => (current.includes(action) ? current.filter((a) => a !== action) : [...current, action]))
+  const toggle = (action: string) =>
+    setActions((current) => (current.includes(action) ? current.filter((a) => a !== action) : [...current, action]))
 
   return (
     <form className="card rule-form" onSubmit={submit} aria-labelledby="rule-form-title">
@@ -63,12 +93,22 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
       </h3>
       <div className="grid-2">
         <Field label="Rule id" help="Stable name used in decisions and audit records, e.g. member.tasks.read">
-          {(control) => <input {...control} name="id" required pattern={RULE_ID_PATTERN} value={id} onChange={(e) => setId(e.target.value)} />}
+          {(control) => (
+            <input {...control} name="id" required pattern={RULE_ID_PATTERN} value={id} onChange={(e) => setId(e.target.value)} />
+          )}
         </Field>
         <Field label="Role">
           {(control) => (
             <>
-              <input {...control} name="role" required list="known-roles" pattern={ROLE_NAME_PATTERN} value={role} onChange={(e) => setRole(e.target.value)} />
+              <input
+                {...control}
+                name="role"
+                required
+                list="known-roles"
+                pattern={ROLE_NAME_PATTERN}
+                value={role}
+                onChange={(e) => setRole(e.target.value)}
+              />
               <datalist id="known-roles">
                 {[...new Set([...ROLES, ...roles])].map((name) => (
                   <option key={name} value={name} />
@@ -82,7 +122,8 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
         <legend>Actions</legend>
         {ACTIONS.map((action) => (
           <label key={action} className="inline">
-            <input type="checkbox" name="action" value={action} checked={actions.includes(action)} onChange={() => toggle(action)} /> {action}
+            <input type="checkbox" name="action" value={action} checked={actions.includes(action)} onChange={() => toggle(action)} />{' '}
+            {action}
           </label>
         ))}
       </fieldset>
@@ -90,7 +131,14 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
         <Field label="Subjects" help="Comma-separated: Project, Task, User, PolicyVersion, AuditEvent or all">
           {(control) => (
             <>
-              <input {...control} name="subject" required list="known-subjects" value={subjects} onChange={(e) => setSubjects(e.target.value)} />
+              <input
+                {...control}
+                name="subject"
+                required
+                list="known-subjects"
+                value={subjects}
+                onChange={(e) => setSubjects(e.target.value)}
+              />
               <datalist id="known-subjects">
                 {SUBJECT_SUGGESTIONS.map((name) => (
                   <option key={name} value={name} />
@@ -103,13 +151,25 @@ export function RuleForm({ rule, roles, takenIds, onSave, onCancel }: { rule: Po
           {(control) => <input {...control} name="fields" value={fields} onChange={(e) => setFields(e.target.value)} />}
         </Field>
       </div>
-      <Field label="Conditions (JSON, optional)" help={'Placeholders: ${user.id}, ${user.username}, ${user.role}. Relations: {"project": {"is": {"ownerId": "${user.id}"}}}'}>
+      <Field
+        label="Conditions (JSON, optional)"
+        help={'Placeholders: ${user.id}, ${user.username}, ${user.role}. Relations: {"project": {"is": {"ownerId": "${user.id}"}}}'}
+      >
         {(control) => (
-          <textarea {...control} name="conditions" rows={4} spellCheck={false} value={conditions} onChange={(e) => setConditions(e.target.value)} placeholder='{"ownerId": "${user.id}"}' />
+          <textarea
+            {...control}
+            name="conditions"
+            rows={4}
+            spellCheck={false}
+            value={conditions}
+            onChange={(e) => setConditions(e.target.value)}
+            placeholder='{"ownerId": "${user.id}"}'
+          />
         )}
       </Field>
       <label className="inline">
-        <input type="checkbox" name="inverted" checked={inverted} onChange={(e) => setInverted(e.target.checked)} /> Forbid (an inverted rule: denies what it matches)
+        <input type="checkbox" name="inverted" checked={inverted} onChange={(e) => setInverted(e.target.checked)} /> Forbid (an inverted
+        rule: denies what it matches)
       </label>
       <Field label="Reason (shown to users who are refused, optional)">
         {(control) => <input {...control} name="reason" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />}

@@ -53,8 +53,8 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
     setDraft({ ...draft!, rules })
     close(rule.id)
   }
-  const remove = (id: string) => setDraft({ ...draft!, rules: draft!.rules.filter((rule) => rule.id !== id) })
-  const restore = (rule: PolicyRule) => setDraft({ ...draft!, rules: restoreRule(draft!.rules, rule, active!.rules) })
+  const remove = (id: string) => setDraft({ ...draft, rules: draft.rules.filter((rule) => rule.id !== id) })
+  const restore = (rule: PolicyRule) => setDraft({ ...draft, rules: restoreRule(draft.rules, rule, active.rules) })
 
   return (
     <section aria-labelledby="rules-title">
@@ -68,7 +68,12 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
           <button
             type="button"
             onClick={async () => {
-              if (asJson && unparsed && !(await confirm('The JSON does not parse, so it is not in the draft. Leave it and lose that text?', 'Leave the JSON'))) return
+              if (
+                asJson &&
+                unparsed &&
+                !(await confirm('The JSON does not parse, so it is not in the draft. Leave it and lose that text?', 'Leave the JSON'))
+              )
+                return
               setEditing(null)
               setUnparsed(false)
               setAsJson(!asJson)
@@ -79,7 +84,9 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
           </button>
           <button
             type="button"
-            onClick={async () => (await confirm('Throw away every change in the draft and start again from the active version?', 'Discard draft')) && discard()}
+            onClick={async () =>
+              (await confirm('Throw away every change in the draft and start again from the active version?', 'Discard draft')) && discard()
+            }
             disabled={!changed}
           >
             Discard draft
@@ -106,7 +113,12 @@ export function RulesView({ state, highlight }: { state: PolicyState; highlight?
       ) : null}
 
       {asJson ? (
-        <JsonEditor rules={draft.rules} onChange={(rules) => setDraft({ ...draft, rules }, { typing: true })} onUnparsed={setUnparsed} errors={errors} />
+        <JsonEditor
+          rules={draft.rules}
+          onChange={(rules) => setDraft({ ...draft, rules }, { typing: true })}
+          onUnparsed={setUnparsed}
+          errors={errors}
+        />
       ) : (
         roles.map((role) => (
           <section key={role} className="role" aria-labelledby={`role-${role}`}>
@@ -155,7 +167,8 @@ export function DraftStatus({ state }: { state: PolicyState }) {
   }
   return (
     <p className="draft-status">
-      Draft based on version <b>{draft.basedOn}</b> (active: {active.version}) · {parts.join(' · ')} · <span data-testid="check-status">{check}</span>
+      Draft based on version <b>{draft.basedOn}</b> (active: {active.version}) · {parts.join(' · ')} ·{' '}
+      <span data-testid="check-status">{check}</span>
     </p>
   )
 }
@@ -167,7 +180,8 @@ export function ErrorList({ errors }: { errors: Report['errors'] }) {
       <ul className="errors" aria-label="Validation errors">
         {errors.map((error, i) => (
           <li key={i}>
-            {error.role ? <b>{error.role}</b> : null} {error.ruleId ? <code>{error.ruleId}</code> : null} {error.path ? <code>{error.path}</code> : null} {error.message}
+            {error.role ? <b>{error.role}</b> : null} {error.ruleId ? <code>{error.ruleId}</code> : null}{' '}
+            {error.path ? <code>{error.path}</code> : null} {error.message}
           </li>
         ))}
       </ul>
@@ -177,9 +191,30 @@ export function ErrorList({ errors }: { errors: Report['errors'] }) {
 
 const CHANGE_LABEL: Record<RuleChange, string> = { added: 'new', removed: 'removed', changed: 'changed', same: '' }
 
-function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onRestore }: { rule: PolicyRule; change: RuleChange; highlighted: boolean; errors: Report['errors']; onEdit: () => void; onDelete: () => void; onRestore: () => void }) {
+function RuleCard({
+  rule,
+  change,
+  highlighted,
+  errors,
+  onEdit,
+  onDelete,
+  onRestore,
+}: {
+  rule: PolicyRule
+  change: RuleChange
+  highlighted: boolean
+  errors: Report['errors']
+  onEdit: () => void
+  onDelete: () => void
+  onRestore: () => void
+}) {
   return (
-    <article id={`rule-${rule.id}`} tabIndex={-1} className={`rule ${change} ${highlighted ? 'highlighted' : ''} ${errors.length ? 'invalid' : ''}`} aria-label={`Rule ${rule.id}`}>
+    <article
+      id={`rule-${rule.id}`}
+      tabIndex={-1}
+      className={`rule ${change} ${highlighted ? 'highlighted' : ''} ${errors.length ? 'invalid' : ''}`}
+      aria-label={`Rule ${rule.id}`}
+    >
       <header>
         <code className="rule-id">{rule.id}</code>
         {rule.inverted ? <span className="badge deny">forbids</span> : <span className="badge allow">allows</span>}
@@ -233,7 +268,17 @@ function RuleCard({ rule, change, highlighted, errors, onEdit, onDelete, onResto
 }
 
 /** The whole rule list as JSON; parsed as the admin types, checked by the server once it parses. */
-function JsonEditor({ rules, onChange, onUnparsed, errors }: { rules: PolicyRule[]; onChange: (rules: PolicyRule[]) => void; onUnparsed: (unparsed: boolean) => void; errors: Report['errors'] }) {
+function JsonEditor({
+  rules,
+  onChange,
+  onUnparsed,
+  errors,
+}: {
+  rules: PolicyRule[]
+  onChange: (rules: PolicyRule[]) => void
+  onUnparsed: (unparsed: boolean) => void
+  errors: Report['errors']
+}) {
   const [text, setText] = useState(() => JSON.stringify(rules, null, 2))
   const [syntax, setSyntax] = useState<string | null>(null)
   useEffect(() => onUnparsed(syntax !== null), [syntax, onUnparsed])
@@ -253,11 +298,18 @@ function JsonEditor({ rules, onChange, onUnparsed, errors }: { rules: PolicyRule
     try {
       parsed = JSON.parse(value)
     } catch (error) {
-      return setSyntax((error as Error).message)
+      setSyntax((error as Error).message)
+      return
     }
-    if (!Array.isArray(parsed)) return setSyntax('The rules must be a JSON array of rule objects.')
+    if (!Array.isArray(parsed)) {
+      setSyntax('The rules must be a JSON array of rule objects.')
+      return
+    }
     const misshapen = parsed.findIndex((rule) => !isRuleShaped(rule))
-    if (misshapen >= 0) return setSyntax(`Rule ${misshapen + 1} must be an object with a string "id" and "role".`)
+    if (misshapen >= 0) {
+      setSyntax(`Rule ${misshapen + 1} must be an object with a string "id" and "role".`)
+      return
+    }
     setSyntax(null)
     emitted.current = parsed as PolicyRule[]
     onChange(parsed as PolicyRule[])
@@ -265,7 +317,15 @@ function JsonEditor({ rules, onChange, onUnparsed, errors }: { rules: PolicyRule
   return (
     <div className="json-editor">
       <label htmlFor="rules-json">All rules as JSON (each with its role)</label>
-      <textarea id="rules-json" spellCheck={false} rows={24} value={text} onChange={(e) => edit(e.target.value)} aria-invalid={Boolean(syntax || errors.length)} aria-describedby="rules-json-problems" />
+      <textarea
+        id="rules-json"
+        spellCheck={false}
+        rows={24}
+        value={text}
+        onChange={(e) => edit(e.target.value)}
+        aria-invalid={Boolean(syntax || errors.length)}
+        aria-describedby="rules-json-problems"
+      />
       <div id="rules-json-problems">
         {syntax ? (
           <p className="problem" role="alert">

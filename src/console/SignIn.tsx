@@ -64,7 +64,14 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (account: Account) 
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
@@ -73,8 +80,8 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (account: Account) 
           <div className="problem" role="alert">
             <strong>Access refused</strong>
             <p>
-              You are signed in as <b>{refused.username}</b> with the role <b>{refused.role}</b>. The policy console is for administrators only; you have been
-              signed out.
+              You are signed in as <b>{refused.username}</b> with the role <b>{refused.role}</b>. The policy console is for administrators
+              only; you have been signed out.
             </p>
           </div>
         ) : null}

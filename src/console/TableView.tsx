@@ -22,7 +22,8 @@ export function TableView({ state }: { state: PolicyState }) {
   const results = new Map((currentReport?.table?.rows ?? []).map((result) => [result.row, result]))
   const lastResults = new Map((validation.report?.table?.rows ?? []).map((result) => [result.row, result]))
   const roles = [...new Set([...ROLES, ...draft.table.map((row) => row.role)])]
-  const update = (index: number, patch: Partial<TableRow>) => setDraft({ ...draft, table: draft.table.map((row, i) => (i === index ? { ...row, ...patch } : row)) }, { typing: true })
+  const update = (index: number, patch: Partial<TableRow>) =>
+    setDraft({ ...draft, table: draft.table.map((row, i) => (i === index ? { ...row, ...patch } : row)) }, { typing: true })
   const shown = draft.table
     .map((row, index) => ({ row, index, result: results.get(index + 1) }))
     .filter(({ row, index }) => {
@@ -45,8 +46,8 @@ export function TableView({ state }: { state: PolicyState }) {
         </div>
       </header>
       <p className="muted">
-        Each row is a request the API must answer as written: <i>role</i> does <i>action</i> on a <i>subject</i> that is the caller's own, another member's,
-        or missing. Results update as you edit.
+        Each row is a request the API must answer as written: <i>role</i> does <i>action</i> on a <i>subject</i> that is the caller's own,
+        another member's, or missing. Results update as you edit.
       </p>
       <div className="filters">
         <label>
@@ -72,19 +73,45 @@ export function TableView({ state }: { state: PolicyState }) {
                 <tr key={index} className={result ? (result.pass ? 'pass' : 'fail') : ''} data-row={n}>
                   <td>{n}</td>
                   <td>
-                    <input aria-label={`Row ${n} role`} value={row.role} size={8} onChange={(e) => update(index, { role: e.target.value })} list="table-roles" />
+                    <input
+                      aria-label={`Row ${n} role`}
+                      value={row.role}
+                      size={8}
+                      onChange={(e) => update(index, { role: e.target.value })}
+                      list="table-roles"
+                    />
                   </td>
                   <td>
-                    <Choice label={`Row ${n} action`} value={row.action} options={TABLE_ACTIONS} onChange={(action) => update(index, { action })} />
+                    <Choice
+                      label={`Row ${n} action`}
+                      value={row.action}
+                      options={TABLE_ACTIONS}
+                      onChange={(action) => update(index, { action })}
+                    />
                   </td>
                   <td>
-                    <Choice label={`Row ${n} subject`} value={row.subject} options={TABLE_SUBJECTS} onChange={(subject) => update(index, { subject })} />
+                    <Choice
+                      label={`Row ${n} subject`}
+                      value={row.subject}
+                      options={TABLE_SUBJECTS}
+                      onChange={(subject) => update(index, { subject })}
+                    />
                   </td>
                   <td>
-                    <Choice label={`Row ${n} resource`} value={row.resource} options={TABLE_RESOURCES} onChange={(resource) => update(index, { resource })} />
+                    <Choice
+                      label={`Row ${n} resource`}
+                      value={row.resource}
+                      options={TABLE_RESOURCES}
+                      onChange={(resource) => update(index, { resource })}
+                    />
                   </td>
                   <td>
-                    <Choice label={`Row ${n} expect`} value={row.expect} options={['allow', 'deny'] as const} onChange={(expect) => update(index, { expect })} />
+                    <Choice
+                      label={`Row ${n} expect`}
+                      value={row.expect}
+                      options={['allow', 'deny'] as const}
+                      onChange={(expect) => update(index, { expect })}
+                    />
                   </td>
                   <td>
                     <input
@@ -98,7 +125,12 @@ export function TableView({ state }: { state: PolicyState }) {
                     />
                   </td>
                   <td>
-                    <input aria-label={`Row ${n} note`} value={row.note ?? ''} maxLength={500} onChange={(e) => update(index, { note: e.target.value || undefined })} />
+                    <input
+                      aria-label={`Row ${n} note`}
+                      value={row.note ?? ''}
+                      maxLength={500}
+                      onChange={(e) => update(index, { note: e.target.value || undefined })}
+                    />
                   </td>
                   <td className={result ? (result.pass ? 'allow' : 'deny') : ''}>
                     {result ? `${result.allowed ? 'allow' : 'deny'} ${result.got} ${result.pass ? '✓' : '✗'}` : '…'}
@@ -110,7 +142,11 @@ export function TableView({ state }: { state: PolicyState }) {
                     ) : null}
                   </td>
                   <td>
-                    <button type="button" aria-label={`Remove row ${n}`} onClick={() => setDraft({ ...draft, table: draft.table.filter((_, i) => i !== index) })}>
+                    <button
+                      type="button"
+                      aria-label={`Remove row ${n}`}
+                      onClick={() => setDraft({ ...draft, table: draft.table.filter((_, i) => i !== index) })}
+                    >
                       ✕
                     </button>
                   </td>
@@ -130,7 +166,17 @@ export function TableView({ state }: { state: PolicyState }) {
   )
 }
 
-function Choice<T extends string>({ label, value, options, onChange }: { label: string; value: T; options: readonly T[]; onChange: (value: T) => void }) {
+function Choice<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string
+  value: T
+  options: readonly T[]
+  onChange: (value: T) => void
+}) {
   return (
     <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value as T)}>
       {options.map((option) => (

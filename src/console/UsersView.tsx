@@ -11,7 +11,10 @@ const PAGE = 25
 export function UsersView({ me }: { me: Account }) {
   const [search, setSearch] = useState('')
   const [offset, setOffset] = useState(0)
-  const users = useLoad(() => api.get<Page<User>>(`/api/admin/users${query({ limit: PAGE, offset, search: search || undefined })}`), [search, offset])
+  const users = useLoad(
+    () => api.get<Page<User>>(`/api/admin/users${query({ limit: PAGE, offset, search: search || undefined })}`),
+    [search, offset],
+  )
   const [roles, setRoles] = useState<Record<number, string>>({})
   const [outcome, setOutcome] = useState<{ done?: string; error?: unknown } | null>(null)
   const [dialog, confirm] = useConfirm()
@@ -29,7 +32,8 @@ export function UsersView({ me }: { me: Account }) {
   }
 
   async function remove(user: User) {
-    if (!(await confirm(`Delete ${user.username} with all their projects and tasks? This cannot be undone.`, `Delete ${user.username}`))) return
+    if (!(await confirm(`Delete ${user.username} with all their projects and tasks? This cannot be undone.`, `Delete ${user.username}`)))
+      return
     try {
       await api.delete(`/api/admin/users/${user.id}`)
       setOutcome({ done: `${user.username} was deleted.` })
@@ -67,13 +71,22 @@ export function UsersView({ me }: { me: Account }) {
                         {user.username} {user.id === me.id ? <span className="badge">you</span> : null}
                       </td>
                       <td>
-                        <select aria-label={`Role of ${user.username}`} value={pending ?? user.role} onChange={(e) => setRoles({ ...roles, [user.id]: e.target.value })}>
+                        <select
+                          aria-label={`Role of ${user.username}`}
+                          value={pending ?? user.role}
+                          onChange={(e) => setRoles({ ...roles, [user.id]: e.target.value })}
+                        >
                           {[...new Set([...ROLES, user.role])].map((role) => (
                             <option key={role}>{role}</option>
                           ))}
                         </select>
                         {pending && pending !== user.role ? (
-                          <button type="button" className="primary" onClick={() => saveRole(user)} aria-label={`Save role of ${user.username}`}>
+                          <button
+                            type="button"
+                            className="primary"
+                            onClick={() => saveRole(user)}
+                            aria-label={`Save role of ${user.username}`}
+                          >
                             Save role
                           </button>
                         ) : null}

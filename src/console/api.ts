@@ -58,7 +58,12 @@ export async function request<T>(method: string, path: string, body?: unknown, h
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch {
-    throw new ApiError({ type: 'about:blank', title: 'Network error', status: 0, detail: 'The server could not be reached. Check your connection and try again.' })
+    throw new ApiError({
+      type: 'about:blank',
+      title: 'Network error',
+      status: 0,
+      detail: 'The server could not be reached. Check your connection and try again.',
+    })
   }
   const text = await response.text()
   let data: unknown = null

@@ -27,7 +27,14 @@ export function isRuleShaped(value: unknown): value is PolicyRule {
 export function loadDraft(accountId: number): Draft | null {
   try {
     const saved = JSON.parse(sessionStorage.getItem(draftKey(accountId)) ?? 'null') as Partial<Draft> | null
-    if (!saved || typeof saved.basedOn !== 'number' || !Array.isArray(saved.rules) || !saved.rules.every(isRuleShaped) || !Array.isArray(saved.table)) return null
+    if (
+      !saved ||
+      typeof saved.basedOn !== 'number' ||
+      !Array.isArray(saved.rules) ||
+      !saved.rules.every(isRuleShaped) ||
+      !Array.isArray(saved.table)
+    )
+      return null
     if (!saved.table.every((row) => row && typeof row === 'object' && typeof row.role === 'string')) return null
     return saved as Draft
   } catch {
@@ -69,7 +76,8 @@ export function rebase(base: ActivePolicy, draft: Draft, latest: ActivePolicy): 
   for (const { id, after, change } of compareRules(base.rules, draft.rules)) {
     if (change === 'same') continue
     const other = theirs.get(id)
-    if (other && other !== 'same') overridden.push(`rule ${id} (version ${latest.version} ${other === 'removed' ? 'removed' : 'changed'} it too)`)
+    if (other && other !== 'same')
+      overridden.push(`rule ${id} (version ${latest.version} ${other === 'removed' ? 'removed' : 'changed'} it too)`)
     const at = rules.findIndex((rule) => rule.id === id)
     if (change === 'removed') {
       if (at >= 0) rules.splice(at, 1)
@@ -99,7 +107,8 @@ export function rebase(base: ActivePolicy, draft: Draft, latest: ActivePolicy): 
     rules = ordered
   }
   const tableEdited = canonical(base.table) !== canonical(draft.table)
-  if (tableEdited && canonical(base.table) !== canonical(latest.table)) overridden.push(`the decision table (version ${latest.version} changed it too)`)
+  if (tableEdited && canonical(base.table) !== canonical(latest.table))
+    overridden.push(`the decision table (version ${latest.version} changed it too)`)
   return { draft: { basedOn: latest.version, rules, table: tableEdited ? draft.table : latest.table }, overridden }
 }
 

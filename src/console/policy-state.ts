@@ -80,7 +80,12 @@ export function usePolicy(accountId: number) {
     async (message: string) => {
       const sent = current.current
       if (!sent) return
-      const { data } = await request<ActivePolicy>('PUT', '/api/admin/policies', { rules: sent.rules, table: sent.table, message }, { 'if-match': `"${sent.basedOn}"` })
+      const { data } = await request<ActivePolicy>(
+        'PUT',
+        '/api/admin/policies',
+        { rules: sent.rules, table: sent.table, message },
+        { 'if-match': `"${sent.basedOn}"` },
+      )
       setActive(data)
       // Edits made while the request was on its way stay in the draft (based on the new version).
       setDraft(current.current === sent ? draftFrom(data) : { ...current.current!, basedOn: data.version })

@@ -119,7 +119,15 @@ export function listText(value: unknown): string {
 }
 
 /** A labelled control with optional help text that is described by, not part of, its name. */
-export function Field({ label, help, children }: { label: string; help?: ReactNode; children: (control: { id: string; 'aria-describedby'?: string }) => ReactNode }) {
+export function Field({
+  label,
+  help,
+  children,
+}: {
+  label: string
+  help?: ReactNode
+  children: (control: { id: string; 'aria-describedby'?: string }) => ReactNode
+}) {
   const id = useId()
   return (
     <div className="field">
@@ -131,7 +139,10 @@ export function Field({ label, help, children }: { label: string; help?: ReactNo
 }
 
 /** Keeps one part of the page from taking the rest down with it when it throws while rendering. */
-export class ErrorBoundary extends Component<{ children: ReactNode; fallback: (error: Error, reset: () => void) => ReactNode }, { error: Error | null }> {
+export class ErrorBoundary extends Component<
+  { children: ReactNode; fallback: (error: Error, reset: () => void) => ReactNode },
+  { error: Error | null }
+> {
   override state: { error: Error | null } = { error: null }
   static getDerivedStateFromError(error: Error) {
     return { error }

@@ -43,7 +43,7 @@ export async function pgliteDriver(options: { dataDir?: string; loadDataDir?: Bl
     factory: new FixedPGliteFactory(pglite),
     // Prisma's $disconnect leaves PGlite open, and an open PGlite keeps Node alive.
     close: () => pglite.close(),
-    dump: async () => (await pglite.dumpDataDir('gzip')) as Blob,
+    dump: async () => await pglite.dumpDataDir('gzip'),
   }
 }
 

@@ -30,7 +30,11 @@ function loadEngineModule(): Promise<EngineModule> {
       },
     }
     // The WebAssembly global is not in the ES lib types this project compiles against.
-    const wasm = (globalThis as unknown as { WebAssembly: { instantiate(bytes: Buffer, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> } }).WebAssembly
+    const wasm = (
+      globalThis as unknown as {
+        WebAssembly: { instantiate(bytes: Buffer, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> }
+      }
+    ).WebAssembly
     const { instance } = await wasm.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': imports })
     bindings.__wbg_set_wasm(instance.exports)
     ;(instance.exports.__wbindgen_start as () => void)()
@@ -39,20 +43,13 @@ function loadEngineModule(): Promise<EngineModule> {
   return engineModule
 }
 
-async function withEngine<T>(
-  factory: SqlMigrationAwareDriverAdapterFactory,
-  run: (engine: SchemaEngineType) => Promise<T>,
-): Promise<T> {
+async function withEngine<T>(factory: SqlMigrationAwareDriverAdapterFactory, run: (engine: SchemaEngineType) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadEngineModule()
   const schema = readFileSync(schemaPath, 'utf8')
   const log = (message: string) => {
     if (process.env.MIGRATIONS_DEBUG) process.stderr.write(`${message}\n`)
   }
-  const engine = (await SchemaEngine.new(
-    { datamodels: [[schemaPath, schema]] },
-    log,
-    bindMigrationAwareSqlAdapterFactory(factory),
-  )) as SchemaEngineType
+  const engine = await SchemaEngine.new({ datamodels: [[schemaPath, schema]] }, log, bindMigrationAwareSqlAdapterFactory(factory))
   try {
     return await run(engine)
   } finally {
@@ -138,13 +135,13 @@ export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFac
  * SQL that would turn the schema built by the migrations into `prisma/schema.prisma`;
  * empty when they agree. Runs in a throwaway in-memory database.
  */
-export async function migrationDrift(schema = readFileSync(schemaPath, "utf8")): Promise<string> {
+export async function migrationDrift(schema = readFileSync(schemaPath, 'utf8')): Promise<string> {
   const scratch = await pgliteDriver()
   try {
     return await withEngine(scratch.factory, async (engine) => {
       const result = await engine.diff({
         from: { tag: 'migrations', ...readMigrations() },
-        to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: schema }] },
+        to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
         script: true,
         exitCode: true,
         filters,

@@ -3,7 +3,5 @@ import { embeddedDataPath, pgliteDriver, postgresDriver, type DatabaseDriver } f
 
 /** PostgreSQL when DATABASE_URL is set, else embedded PGlite persisted under DATA_DIR. */
 export function openDriver(config: Pick<AppConfig, 'databaseUrl' | 'dataDir'>): Promise<DatabaseDriver> | DatabaseDriver {
-  return config.databaseUrl
-    ? postgresDriver(config.databaseUrl)
-    : pgliteDriver({ dataDir: embeddedDataPath(config.dataDir) })
+  return config.databaseUrl ? postgresDriver(config.databaseUrl) : pgliteDriver({ dataDir: embeddedDataPath(config.dataDir) })
 }

@@ -44,8 +44,7 @@ function secretFor(fastify: FastifyInstance): string {
   return secret
 }
 
-const unauthorized = (detail: string) =>
-  new HttpProblem(401, 'unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="api"' })
+const unauthorized = (detail: string) => new HttpProblem(401, 'unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="api"' })
 
 async function auth(fastify: FastifyInstance) {
   await fastify.register(fastifyJwt, {
@@ -77,9 +76,10 @@ async function auth(fastify: FastifyInstance) {
       throw unauthorized('The access token is invalid or expired.')
     }
     const id = Number(payload.sub)
-    const user = Number.isSafeInteger(id) && id > 0
-      ? await fastify.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true } })
-      : null
+    const user =
+      Number.isSafeInteger(id) && id > 0
+        ? await fastify.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true } })
+        : null
     if (!user) throw unauthorized('The access token is invalid or expired.')
     request.account = user
   })

@@ -8,7 +8,7 @@ import { HttpProblem, PROBLEM_BASE, statusTitle, type ProblemBody } from '../htt
 type ValidationIssue = NonNullable<FastifyError['validation']>[number]
 
 function fieldOf(issue: ValidationIssue, part: string | undefined): string {
-  const params = issue.params as Record<string, unknown>
+  const params = issue.params
   const base = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
   const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined
   const path = [base, extra].filter(Boolean).join('.')
@@ -16,7 +16,7 @@ function fieldOf(issue: ValidationIssue, part: string | undefined): string {
 }
 
 function messageOf(issue: ValidationIssue): string {
-  const params = issue.params as Record<string, unknown>
+  const params = issue.params
   if (params.additionalProperty) return 'is not a field this endpoint accepts (unknown or read-only)'
   if (params.missingProperty) return 'is required'
   return issue.message ?? 'is invalid'

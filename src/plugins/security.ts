@@ -20,7 +20,12 @@ export default fp(
     })
     const origins = fastify.config.corsOrigins
     if (origins.length) {
-      await fastify.register(cors, { origin: origins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], allowedHeaders: ['authorization', 'content-type', 'if-match'], exposedHeaders: ['etag'] })
+      await fastify.register(cors, {
+        origin: origins,
+        methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['authorization', 'content-type', 'if-match'],
+        exposedHeaders: ['etag'],
+      })
     }
   },
   { name: 'security', dependencies: ['config'] },

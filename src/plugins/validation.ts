@@ -23,9 +23,7 @@ export default fp(
   async (fastify: FastifyInstance) => {
     const strict = makeAjv(false)
     const coercing = makeAjv(true)
-    fastify.setValidatorCompiler(({ schema, httpPart }) =>
-      httpPart === 'body' ? strict.compile(schema) : coercing.compile(schema),
-    )
+    fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict.compile(schema) : coercing.compile(schema)))
   },
   { name: 'validation' },
 )

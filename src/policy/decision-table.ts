@@ -46,7 +46,10 @@ export function parseDecisionTable(text: string): DecisionRow[] {
     const line = index + 1
     const trimmed = raw.trim()
     if (!trimmed.startsWith('|')) continue
-    const cells = trimmed.replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim())
+    const cells = trimmed
+      .replace(/^\||\|$/g, '')
+      .split('|')
+      .map((cell) => cell.trim())
     if (!header) {
       header = cells.map((cell) => cell.toLowerCase())
       for (const column of ['role', 'action', 'subject', 'resource', 'expect', 'status']) {
@@ -147,7 +150,12 @@ export function evaluateRow(policy: CompiledRules, row: DecisionRow): RowResult 
       decision =
         row.subject === 'Project'
           ? decideCreate(ability, 'Project', { name: 'new', ownerId: ACTOR })
-          : decideCreate(ability, 'Task', { title: 'new', [projectOf('Task').field]: parentProject?.id ?? 999 }, projectOf('Task', parentProject))
+          : decideCreate(
+              ability,
+              'Task',
+              { title: 'new', [projectOf('Task').field]: parentProject?.id ?? 999 },
+              projectOf('Task', parentProject),
+            )
       break
     case 'move': {
       const task = w.tasks.own
@@ -189,7 +197,11 @@ export function formatResults(results: RowResult[]): string {
     r.ruleId ?? '-',
   ])
   const widths = header.map((_, i) => Math.max(header[i]!.length, ...lines.map((l) => l[i]!.length)))
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
   const failed = results.filter((r) => !r.pass).length
   return [fmt(header), ...lines.map(fmt), '', `${results.length - failed} passed, ${failed} failed`].join('\n')
 }

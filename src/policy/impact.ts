@@ -83,12 +83,24 @@ export async function impactOf(db: PrismaClient, before: CompiledRules, after: C
       const [usersWithRole, users] = await Promise.all([
         db.user.count({ where: { role } }),
         personal
-          ? db.user.findMany({ where: { role }, select: { id: true, username: true, role: true }, orderBy: { id: 'asc' }, take: IMPACT_USER_SAMPLE })
+          ? db.user.findMany({
+              where: { role },
+              select: { id: true, username: true, role: true },
+              orderBy: { id: 'asc' },
+              take: IMPACT_USER_SAMPLE,
+            })
           : Promise.resolve([{ id: 0, username: '', role }]),
       ])
       const abilities = users.map((user) => ({ old: before.abilityFor(user), next: after.abilityFor(user) }))
       const changeOf = (subject: string, action: string) =>
-        changeFor(db, subject, abilities.map(({ old, next }) => ({ before: before.filterFor(old, action, subject), after: after.filterFor(next, action, subject) })))
+        changeFor(
+          db,
+          subject,
+          abilities.map(({ old, next }) => ({
+            before: before.filterFor(old, action, subject),
+            after: after.filterFor(next, action, subject),
+          })),
+        )
       const [pv, pw, tv, tw] = await Promise.all(
         IMPACT_SUBJECTS.flatMap((subject) => [changeOf(subject, IMPACT_ACTIONS.visible), changeOf(subject, IMPACT_ACTIONS.writable)]),
       )

@@ -6,7 +6,11 @@ import { ROLES } from '../shared/roles.ts'
  * Why activating `policy` would lock everyone out of policy or user management, if it would.
  * A database where nobody can already (no admin yet) is not locked by the change.
  */
-export async function lockoutReason(db: PrismaClient | Prisma.TransactionClient, policy: CompiledRules, active?: CompiledRules): Promise<string | null> {
+export async function lockoutReason(
+  db: PrismaClient | Prisma.TransactionClient,
+  policy: CompiledRules,
+  active?: CompiledRules,
+): Promise<string | null> {
   const reason = await managementGap(db, policy)
   if (reason && active && (await managementGap(db, active))) return null
   return reason

@@ -74,7 +74,17 @@ export async function review(db: PrismaClient, active: PolicyVersion, proposal: 
     const old = before[i]!
     if (old.allowed === after.allowed && old.status === after.status) return []
     const { line, role, action, subject, resource } = after.row
-    return [{ row: line, role, action, subject, resource, before: { allowed: old.allowed, status: old.status }, after: { allowed: after.allowed, status: after.status } }]
+    return [
+      {
+        row: line,
+        role,
+        action,
+        subject,
+        resource,
+        before: { allowed: old.allowed, status: old.status },
+        after: { allowed: after.allowed, status: after.status },
+      },
+    ]
   })
   const [lockout, impact] = await Promise.all([
     lockoutReason(db, compiled, active.compiled),
@@ -84,7 +94,14 @@ export async function review(db: PrismaClient, active: PolicyVersion, proposal: 
 }
 
 export function tableReport(results: RowResult[]): TableReport {
-  const rows = results.map((r) => ({ ...rowsToData([r.row])[0]!, row: r.row.line, allowed: r.allowed, got: r.status, ruleId: r.ruleId, pass: r.pass }))
+  const rows = results.map((r) => ({
+    ...rowsToData([r.row])[0]!,
+    row: r.row.line,
+    allowed: r.allowed,
+    got: r.status,
+    ruleId: r.ruleId,
+    pass: r.pass,
+  }))
   const failed = rows.filter((r) => !r.pass).length
   return { passed: rows.length - failed, failed, rows }
 }

@@ -87,7 +87,10 @@ function validateRule(rule: RawRule, model: DataModel, report: Report): void {
   }
   const onAll = subjects.includes('all')
   if (onAll && (rule.conditions || rule.fields)) {
-    report(rule.conditions ? 'conditions' : 'fields', 'rules on subject "all" cannot have conditions or fields: they would not translate to every table')
+    report(
+      rule.conditions ? 'conditions' : 'fields',
+      'rules on subject "all" cannot have conditions or fields: they would not translate to every table',
+    )
   }
   if (rule.fields && list(rule.action).some((action) => action !== 'create' && action !== 'update')) {
     // Responses, search and ordering are not filtered per field, so a field rule on reading
@@ -137,7 +140,10 @@ function checkWhere(where: unknown, info: ModelInfo, model: DataModel, path: str
       }
       for (const [op, nested] of Object.entries(value)) {
         if (!allowed.has(op)) {
-          mark(`${at}/${op}`, `unknown operator "${op}" for ${field.many ? 'list' : 'single'} relation "${key}" (use ${[...allowed].join(', ')})`)
+          mark(
+            `${at}/${op}`,
+            `unknown operator "${op}" for ${field.many ? 'list' : 'single'} relation "${key}" (use ${[...allowed].join(', ')})`,
+          )
           continue
         }
         checkWhere(nested, model.get(field.target)!, model, `${at}/${op}`, mark)
@@ -189,7 +195,12 @@ function checkValue(value: unknown, type: ScalarType, path: string, report: Repo
   if (typeof value === 'string') {
     for (const name of placeholdersIn(value)) {
       if (!PLACEHOLDERS[name]) {
-        report(path, `unknown placeholder "\${${name}}" (known: ${Object.keys(PLACEHOLDERS).map((p) => `\${${p}}`).join(', ')})`)
+        report(
+          path,
+          `unknown placeholder "\${${name}}" (known: ${Object.keys(PLACEHOLDERS)
+            .map((p) => `\${${p}}`)
+            .join(', ')})`,
+        )
         return
       }
     }
@@ -205,16 +216,16 @@ function checkValue(value: unknown, type: ScalarType, path: string, report: Repo
       : type === 'Int'
         ? Number.isInteger(value) && (value as number) >= -INT32 && (value as number) < INT32
         : type === 'BigInt'
-        ? Number.isInteger(value)
-        : type === 'Float' || type === 'Decimal'
-          ? typeof value === 'number' && Number.isFinite(value)
-          : type === 'Boolean'
-            ? typeof value === 'boolean'
-            : type === 'String'
-              ? typeof value === 'string'
-              : type === 'DateTime'
-                ? typeof value === 'string' && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))
-                : false
+          ? Number.isInteger(value)
+          : type === 'Float' || type === 'Decimal'
+            ? typeof value === 'number' && Number.isFinite(value)
+            : type === 'Boolean'
+              ? typeof value === 'boolean'
+              : type === 'String'
+                ? typeof value === 'string'
+                : type === 'DateTime'
+                  ? typeof value === 'string' && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))
+                  : false
   if (!ok) report(path, `${JSON.stringify(value)} is not a valid ${type}`)
 }
 
@@ -224,7 +235,7 @@ function checkTranslatable(rule: RawRule, subjects: string[], report: Report): v
   try {
     const ability = createPrismaAbility([interpolate(rule, sample) as never])
     for (const subject of subjects) {
-      for (const r of ability.rulesFor(list(rule.action)[0]!, subject)) void r.ast
+      for (const r of ability.rulesFor(list(rule.action)[0]!, subject)) r.ast
       accessibleBy(ability, list(rule.action)[0]).ofType(subject as never)
     }
   } catch (error) {

@@ -44,6 +44,9 @@ function compileVersion(row: { version: number; rules: unknown; table: unknown }
   }
 }
 
+/** Rules and tables are plain JSON data, stored as JSONB. */
+const json = (value: unknown) => value as Prisma.InputJsonValue
+
 export class PolicyStore {
   private active: PolicyVersion
   private listener?: pg.Client
@@ -67,7 +70,13 @@ export class PolicyStore {
       compileVersion({ version: 1, ...initial })
       try {
         newest = await db.policyVersion.create({
-          data: { version: 1, rules: initial.rules as object[], table: initial.table as object[], author: 'system', message: 'Initial version, imported from policies/' },
+          data: {
+            version: 1,
+            rules: json(initial.rules),
+            table: json(initial.table),
+            author: 'system',
+            message: 'Initial version, imported from policies/',
+          },
         })
       } catch (error) {
         // Another instance seeded first.
@@ -91,7 +100,13 @@ export class PolicyStore {
    * Writes `next` (compiled as version `basedOn + 1`) and makes it active. Two admins who start
    * from the same version cannot both succeed: the version number is the primary key.
    */
-  async activate(next: RuleSet & { compiled: CompiledRules }, basedOn: number, author: Author, message: string, audit: (tx: Db, version: number) => Promise<void>): Promise<PolicyVersion> {
+  async activate(
+    next: RuleSet & { compiled: CompiledRules },
+    basedOn: number,
+    author: Author,
+    message: string,
+    audit: (tx: Db, version: number) => Promise<void>,
+  ): Promise<PolicyVersion> {
     if (next.compiled.version !== basedOn + 1) throw new Error(`compiled as version ${next.compiled.version}, activated as ${basedOn + 1}`)
     const compiled: PolicyVersion = { version: basedOn + 1, compiled: next.compiled, rules: next.rules, table: rowsFromData(next.table) }
     try {
@@ -99,7 +114,14 @@ export class PolicyStore {
         const newest = await tx.policyVersion.findFirst({ orderBy: { version: 'desc' }, select: { version: true } })
         if (newest?.version !== basedOn) throw new VersionConflictError(newest?.version ?? 0)
         await tx.policyVersion.create({
-          data: { version: basedOn + 1, rules: next.rules as object[], table: next.table as object[], author: author.username, authorId: author.id, message },
+          data: {
+            version: basedOn + 1,
+            rules: json(next.rules),
+            table: json(next.table),
+            author: author.username,
+            authorId: author.id,
+            message,
+          },
         })
         await audit(tx, basedOn + 1)
         // Delivered to every listening instance when this transaction commits.

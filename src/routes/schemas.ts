@@ -36,7 +36,11 @@ export const NoContent = Type.Null({ description: 'No content' })
 export const MAX_LIMIT = 100
 
 /** limit/offset/search/ordering (restricted to `fields` and their `-` descending forms), plus `extra` filters. */
-export function listQuery<const F extends string, E extends TProperties = Record<never, never>>(fields: readonly F[], extra?: E, defaultOrdering = 'id') {
+export function listQuery<const F extends string, E extends TProperties = Record<never, never>>(
+  fields: readonly F[],
+  extra?: E,
+  defaultOrdering = 'id',
+) {
   const ordering = fields.flatMap((field) => [field, `-${field}`])
   return Type.Object(
     {

@@ -24,17 +24,27 @@ for (const engine of engines) {
       const ability = policy.abilityFor(user)
       for (const type of subjects) {
         const include = policy.relationSelects.get(type)
-        const delegate = (db as unknown as Record<string, { findMany(args: object): Promise<Array<Record<string, unknown>>> }>)[type.toLowerCase()]!
+        const delegate = (db as unknown as Record<string, { findMany(args: object): Promise<Array<Record<string, unknown>>> }>)[
+          type.toLowerCase()
+        ]!
         const everything = await delegate.findMany({ ...(include ? { include } : {}), orderBy: { id: 'asc' } })
         for (const action of ['read', 'update', 'delete', 'create']) {
           const inMemory = everything.filter((row) => ability.can(action, subject(type, row))).map((row) => row.id)
           // Composed the way lists compose it (with search and filters), and negated the way the
           // impact report does: nested, Prisma reads "nothing" and "everything" differently.
           const filter = policy.filterFor(ability, action, type)
-          const inSql = (await delegate.findMany({ where: { AND: [filter, {}] }, select: { id: true }, orderBy: { id: 'asc' } })).map((row) => row.id)
+          const inSql = (await delegate.findMany({ where: { AND: [filter, {}] }, select: { id: true }, orderBy: { id: 'asc' } })).map(
+            (row) => row.id,
+          )
           t.same(inSql, inMemory, `${user.role} ${action} ${type}: SQL and in-memory agree (${inSql.length} of ${everything.length})`)
-          const outside = (await delegate.findMany({ where: { NOT: filter }, select: { id: true }, orderBy: { id: 'asc' } })).map((row) => row.id)
-          t.same(outside, everything.map((row) => row.id).filter((id) => !inMemory.includes(id)), `${user.role} ${action} ${type}: the complement agrees too`)
+          const outside = (await delegate.findMany({ where: { NOT: filter }, select: { id: true }, orderBy: { id: 'asc' } })).map(
+            (row) => row.id,
+          )
+          t.same(
+            outside,
+            everything.map((row) => row.id).filter((id) => !inMemory.includes(id)),
+            `${user.role} ${action} ${type}: the complement agrees too`,
+          )
         }
       }
     }

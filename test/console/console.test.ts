@@ -39,7 +39,8 @@ t.test(`admin console (${engine})`, async (t) => {
   for (const title of ['Write copy', 'Book venue', 'Send invites']) {
     tasks.push((await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: project.id, title } })).json())
   }
-  const auditorEditsTask = () => api.request({ method: 'PATCH', url: `/api/tasks/${tasks[0]!.id}`, as: auditor, payload: { title: 'Edited by the auditor' } })
+  const auditorEditsTask = () =>
+    api.request({ method: 'PATCH', url: `/api/tasks/${tasks[0]!.id}`, as: auditor, payload: { title: 'Edited by the auditor' } })
   const activeVersion = async () => (await api.request({ url: '/api/admin/policies', as: admin })).json().version as number
 
   const browser = await launchBrowser(t)
@@ -85,7 +86,10 @@ t.test(`admin console (${engine})`, async (t) => {
     for (const rule of policy.rules) {
       const card = page.getByRole('article', { name: `Rule ${rule.id}` })
       await card.waitFor()
-      t.ok(await page.locator(`section:has(h3:has-text("Role ${rule.role}")) >> article[aria-label="Rule ${rule.id}"]`).count(), `${rule.id} under ${rule.role}`)
+      t.ok(
+        await page.locator(`section:has(h3:has-text("Role ${rule.role}")) >> article[aria-label="Rule ${rule.id}"]`).count(),
+        `${rule.id} under ${rule.role}`,
+      )
     }
     await t.resolves(checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor())
     await browser.screenshot(page, '02-rules')
@@ -104,7 +108,11 @@ t.test(`admin console (${engine})`, async (t) => {
     await editor.fill(text.slice(0, 40))
     await page.getByText(/^JSON: /).waitFor()
     await editor.fill('[null]')
-    t.match(await page.getByText(/^JSON: /).innerText(), /Rule 1 must be an object with a string "id" and "role"/, 'a misshapen rule never reaches the draft')
+    t.match(
+      await page.getByText(/^JSON: /).innerText(),
+      /Rule 1 must be an object with a string "id" and "role"/,
+      'a misshapen rule never reaches the draft',
+    )
     await page.getByRole('button', { name: 'Edit as forms' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
     t.equal(await editor.inputValue(), '[null]', 'leaving JSON that does not parse asks first; Cancel keeps the text')
@@ -127,7 +135,10 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByRole('button', { name: 'Discard draft' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Discard draft' }).click()
     await page.getByText(/no rule changes · Valid/).waitFor()
-    await t.resolves(page.waitForFunction((expected) => (document.getElementById('rules-json') as HTMLTextAreaElement).value === expected, text), 'the editor follows the discarded draft')
+    await t.resolves(
+      page.waitForFunction((expected) => (document.getElementById('rules-json') as HTMLTextAreaElement).value === expected, text),
+      'the editor follows the discarded draft',
+    )
     await page.getByRole('button', { name: 'Edit as forms' }).click()
   })
 
@@ -140,25 +151,49 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByRole('checkbox', { name: 'update' }).check()
     await page.getByRole('button', { name: 'Save to draft' }).click()
     await page.locator('article[aria-label="Rule auditor.read-tasks"] .badge.changed').waitFor()
-    await t.resolves(page.waitForFunction(() => document.activeElement?.id === 'rule-auditor.read-tasks'), 'focus lands on the saved rule')
-    await checkStatus(page).filter({ hasText: /table rows? fail/ }).waitFor()
+    await t.resolves(
+      page.waitForFunction(() => document.activeElement?.id === 'rule-auditor.read-tasks'),
+      'focus lands on the saved rule',
+    )
+    await checkStatus(page)
+      .filter({ hasText: /table rows? fail/ })
+      .waitFor()
 
     // What the API says about the same draft.
     const policy = (await api.request({ url: '/api/admin/policies', as: admin })).json()
-    const rules = policy.rules.map((rule: { id: string }) => (rule.id === 'auditor.read-tasks' ? { ...rule, action: ['read', 'update'] } : rule))
-    const report = (await api.request({ method: 'POST', url: '/api/admin/policies/validate', as: admin, payload: { rules, table: policy.table } })).json()
+    const rules = policy.rules.map((rule: { id: string }) =>
+      rule.id === 'auditor.read-tasks' ? { ...rule, action: ['read', 'update'] } : rule,
+    )
+    const report = (
+      await api.request({ method: 'POST', url: '/api/admin/policies/validate', as: admin, payload: { rules, table: policy.table } })
+    ).json()
     expectedFlips = report.flips
     t.ok(expectedFlips.length > 0, `the API reports ${expectedFlips.length} flipped rows`)
 
-    await page.getByRole('link', { name: /Review & activate/ }).first().click()
+    await page
+      .getByRole('link', { name: /Review & activate/ })
+      .first()
+      .click()
     const flipped = page.locator('table.flips tbody tr')
     await flipped.first().waitFor()
-    t.same(await flipped.locator('td:first-child').allInnerTexts(), expectedFlips.map((flip) => String(flip.row)), 'the console lists exactly the flipped rows')
+    t.same(
+      await flipped.locator('td:first-child').allInnerTexts(),
+      expectedFlips.map((flip) => String(flip.row)),
+      'the console lists exactly the flipped rows',
+    )
     t.match(await flipped.first().innerText(), /auditor\s+update\s+Task\s+own\s+deny 403\s+allow 200/)
-    t.equal(await page.locator('details.table-results tbody tr.flipped').count(), expectedFlips.length, 'and highlights them in the decision table')
+    t.equal(
+      await page.locator('details.table-results tbody tr.flipped').count(),
+      expectedFlips.length,
+      'and highlights them in the decision table',
+    )
 
     const auditorImpact = page.locator('table.impact tr[data-role="auditor"]')
-    t.match(await auditorImpact.locator('td').nth(3).innerText(), new RegExp(`\\+${tasks.length} tasks`), `auditors could now change all ${tasks.length} tasks`)
+    t.match(
+      await auditorImpact.locator('td').nth(3).innerText(),
+      new RegExp(`\\+${tasks.length} tasks`),
+      `auditors could now change all ${tasks.length} tasks`,
+    )
     t.match(await auditorImpact.locator('td').nth(1).innerText(), /—/, 'and no project')
     await browser.screenshot(page, '03-review-flips-impact')
     t.same(await browser.accessibility(page), [], 'review: no WCAG 2.1 AA violation')
@@ -185,7 +220,14 @@ t.test(`admin console (${engine})`, async (t) => {
     const version = (await api.request({ url: '/api/admin/policies/versions/2', as: admin })).json()
     t.equal(version.message, 'Auditors may correct tasks')
     t.equal(version.author, admin.username)
-    t.equal(version.table.filter((row: { role: string; action: string; subject: string; expect: string }) => row.role === 'auditor' && row.subject === 'Task' && row.action === 'update' && row.expect === 'allow').length, 2, 'with the table updated')
+    t.equal(
+      version.table.filter(
+        (row: { role: string; action: string; subject: string; expect: string }) =>
+          row.role === 'auditor' && row.subject === 'Task' && row.action === 'update' && row.expect === 'allow',
+      ).length,
+      2,
+      'with the table updated',
+    )
   })
 
   t.test('a stale draft gets a 409 and is re-applied on the latest version', async (t) => {
@@ -203,7 +245,11 @@ t.test(`admin console (${engine})`, async (t) => {
       headers: { 'if-match': '"2"' },
       payload: {
         rules: current.rules.map((r: { id: string }) =>
-          r.id === 'member.projects.own' ? { ...r, reason: 'Owners manage their projects.' } : r.id === 'admin.manage-all' ? { ...r, reason: 'Theirs.' } : r,
+          r.id === 'member.projects.own'
+            ? { ...r, reason: 'Owners manage their projects.' }
+            : r.id === 'admin.manage-all'
+              ? { ...r, reason: 'Theirs.' }
+              : r,
         ),
         message: 'meanwhile',
       },
@@ -216,7 +262,11 @@ t.test(`admin console (${engine})`, async (t) => {
     await browser.screenshot(page, '04-conflict')
     await page.getByRole('button', { name: 'Reload the latest version and re-apply my edit' }).click()
     await page.getByText(/Draft based on version 3/).waitFor()
-    t.same(await page.getByRole('list', { name: 'Edits kept over another change' }).getByRole('listitem').allInnerTexts(), ['rule admin.manage-all (version 3 changed it too)'], 'the rule both admins changed is pointed out')
+    t.same(
+      await page.getByRole('list', { name: 'Edits kept over another change' }).getByRole('listitem').allInnerTexts(),
+      ['rule admin.manage-all (version 3 changed it too)'],
+      'the rule both admins changed is pointed out',
+    )
     await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
     await page.getByRole('button', { name: 'Activate as version 4' }).click()
     await page.getByText('Version 4 is active on every instance.').waitFor()
@@ -235,7 +285,11 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByRole('heading', { name: 'Version 1 ↔ version 2' }).waitFor()
     const changed = page.locator('table.side-by-side tr[data-rule="auditor.read-tasks"]')
     await changed.waitFor()
-    t.match(await changed.innerText(), /changed[\s\S]*− +"action": "read",[\s\S]*\+ +"action": \[[\s\S]*\+ +"update"/, 'the rule before and after, side by side, changed lines marked')
+    t.match(
+      await changed.innerText(),
+      /changed[\s\S]*− +"action": "read",[\s\S]*\+ +"action": \[[\s\S]*\+ +"update"/,
+      'the rule before and after, side by side, changed lines marked',
+    )
     t.equal(await page.locator('table.side-by-side tbody tr').count(), 1, 'only the rule that differs')
     await browser.screenshot(page, '05-history-diff')
     t.same(await browser.accessibility(page), [], 'history: no WCAG 2.1 AA violation')
@@ -259,15 +313,21 @@ t.test(`admin console (${engine})`, async (t) => {
     const apply = () => page.getByRole('button', { name: 'Apply filters' }).click()
     // The previous page stays on screen while the next loads: wait for rows only the filter gives.
     const onlyRows = (kind: string, count: number) =>
-      page.waitForFunction(([kind, count]) => {
-        const rows = Array.from(document.querySelectorAll('table.audit tbody tr'))
-        return rows.length === count && rows.every((row) => row.classList.contains(kind as string))
-      }, [kind, count] as const)
+      page.waitForFunction(
+        ([kind, count]) => {
+          const rows = Array.from(document.querySelectorAll('table.audit tbody tr'))
+          return rows.length === count && rows.every((row) => row.classList.contains(kind))
+        },
+        [kind, count] as const,
+      )
     await page.getByLabel('Kind').selectOption('policy.activate')
     await apply()
     await t.resolves(onlyRows('policy-activate', 3), 'three activations (versions 2, 3 and 4)')
     t.match(await page.locator('.pager').innerText(), /1–3 of 3/)
-    t.match(await body.innerText(), /Version 2 \(from 1\): “Auditors may correct tasks”.*changed auditor\.read-tasks.*table row\(s\) flipped/s)
+    t.match(
+      await body.innerText(),
+      /Version 2 \(from 1\): “Auditors may correct tasks”.*changed auditor\.read-tasks.*table row\(s\) flipped/s,
+    )
     await page.getByLabel('Kind').selectOption('policy.rollback')
     await apply()
     await t.resolves(onlyRows('policy-rollback', 1), 'one rollback')
@@ -335,7 +395,10 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.getByRole('button', { name: `Delete ${bystander.username}` }).click()
     const dialog = page.getByRole('dialog')
     t.match(await dialog.innerText(), new RegExp(`Delete ${bystander.username} with all their projects and tasks`))
-    await t.resolves(page.waitForFunction(() => document.activeElement?.textContent === 'Cancel'), 'the safe answer has the focus')
+    await t.resolves(
+      page.waitForFunction(() => document.activeElement?.textContent === 'Cancel'),
+      'the safe answer has the focus',
+    )
     t.same(await browser.accessibility(page), [], 'confirmation dialog: no WCAG 2.1 AA violation')
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden' })
@@ -344,7 +407,10 @@ t.test(`admin console (${engine})`, async (t) => {
     await dialog.getByRole('button', { name: 'Cancel' }).click()
     t.equal((await api.request({ url: `/api/admin/users/${bystander.id}`, as: admin })).statusCode, 200, 'Cancel deletes nothing')
     await page.getByRole('button', { name: `Delete ${bystander.username}` }).click()
-    await page.getByRole('dialog').getByRole('button', { name: `Delete ${bystander.username}` }).click()
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: `Delete ${bystander.username}` })
+      .click()
     await page.getByText(`${bystander.username} was deleted.`).waitFor()
     t.equal((await api.request({ url: `/api/admin/users/${bystander.id}`, as: admin })).statusCode, 404)
   })
@@ -386,11 +452,16 @@ t.test(`admin console (${engine})`, async (t) => {
     await page.goto(`${base}/admin/#/rules`)
     await page.locator('article.rule').first().waitFor()
     await page.evaluate(() => {
-      for (const key of Object.keys(sessionStorage)) if (key.startsWith('policy-console.draft.')) sessionStorage.setItem(key, '{"basedOn":1,"rules":[null],"table":[null]}')
+      for (const key of Object.keys(sessionStorage))
+        if (key.startsWith('policy-console.draft.')) sessionStorage.setItem(key, '{"basedOn":1,"rules":[null],"table":[null]}')
     })
     await page.reload()
     await page.getByText(/no rule changes · Valid/).waitFor()
-    t.equal(await page.locator('article.rule').count(), (await api.request({ url: '/api/admin/policies', as: admin })).json().rules.length, 'the active rules, as a fresh draft')
+    t.equal(
+      await page.locator('article.rule').count(),
+      (await api.request({ url: '/api/admin/policies', as: admin })).json().rules.length,
+      'the active rules, as a fresh draft',
+    )
   })
 
   t.test('a change that would lock admins out is flagged, and refused with the reason', async (t) => {
@@ -421,7 +492,15 @@ t.test(`admin console (${engine})`, async (t) => {
     const phone = await browser.page({ width: 390, height: 844 })
     await signIn(phone, base, admin)
     await phone.getByRole('heading', { name: 'Rules' }).waitFor()
-    const loaded = { rules: 'article.rule', table: 'table.decision-table', review: 'table.impact', history: 'table.versions', explain: 'form.explain', audit: 'table.audit', users: 'table.users' }
+    const loaded = {
+      rules: 'article.rule',
+      table: 'table.decision-table',
+      review: 'table.impact',
+      history: 'table.versions',
+      explain: 'form.explain',
+      audit: 'table.audit',
+      users: 'table.users',
+    }
     for (const [view, selector] of Object.entries(loaded)) {
       await phone.goto(`${base}/admin/#/${view}`)
       await phone.locator(selector).first().waitFor()
@@ -444,7 +523,11 @@ t.test(`admin console (${engine})`, async (t) => {
       t.ok([200, 204].includes((await change(other.id)).statusCode), `${other.username} ${what}`)
       await tab.goto(`${base}/admin/#/users`)
       await tab.getByLabel('Username').waitFor()
-      t.match(await tab.locator('.sign-in .notice').innerText(), what === 'deleted' ? /The access token is invalid or expired/ : /no longer has access/, `${what}: back to sign-in, with the reason`)
+      t.match(
+        await tab.locator('.sign-in .notice').innerText(),
+        what === 'deleted' ? /The access token is invalid or expired/ : /no longer has access/,
+        `${what}: back to sign-in, with the reason`,
+      )
       t.equal(await tab.evaluate(() => sessionStorage.getItem('policy-console.token')), null, `${what}: the token is gone`)
       await tab.close()
     }
@@ -456,7 +539,11 @@ t.test(`admin console (${engine})`, async (t) => {
     await tab.evaluate(() => sessionStorage.setItem('policy-console.token', 'expired.or.forged'))
     await tab.reload()
     await tab.getByLabel('Username').waitFor()
-    t.equal(await tab.locator('.sign-in .notice').innerText(), 'The access token is invalid or expired.', 'reload with a dead token: sign-in, with the reason')
+    t.equal(
+      await tab.locator('.sign-in .notice').innerText(),
+      'The access token is invalid or expired.',
+      'reload with a dead token: sign-in, with the reason',
+    )
     t.equal(await tab.evaluate(() => sessionStorage.getItem('policy-console.token')), null, 'and the dead token is dropped')
     await tab.close()
   })

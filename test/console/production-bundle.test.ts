@@ -23,6 +23,9 @@ t.test('the production bundle signs in and shows the policy', async (t) => {
   const rules = (await api.request({ url: '/api/admin/policies', as: admin })).json().rules as unknown[]
   t.equal(await page.locator('article.rule').count(), rules.length, 'every rule of the active version')
   await page.getByRole('link', { name: 'Review & activate' }).first().click()
-  await t.resolves(page.locator('details.table-results summary').filter({ hasText: '120 of 120 rows pass' }).waitFor(), 'the decision table, judged')
+  await t.resolves(
+    page.locator('details.table-results summary').filter({ hasText: '120 of 120 rows pass' }).waitFor(),
+    'the decision table, judged',
+  )
   t.same(browser.problems, [], 'no script error, failed asset or CSP violation')
 })

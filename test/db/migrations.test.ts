@@ -8,7 +8,10 @@ t.test('prisma/migrations produce exactly prisma/schema.prisma (no drift)', asyn
 })
 
 t.test('the drift check notices a schema change that has no migration', async (t) => {
-  const changed = readFileSync(schemaPath, 'utf8').replace('completed   Boolean  @default(false)', 'completed   Boolean  @default(false)\n  priority    Int      @default(0)')
+  const changed = readFileSync(schemaPath, 'utf8').replace(
+    'completed   Boolean  @default(false)',
+    'completed   Boolean  @default(false)\n  priority    Int      @default(0)',
+  )
   t.match(await migrationDrift(changed), /priority/)
 })
 

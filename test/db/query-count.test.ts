@@ -12,8 +12,11 @@ for (const engine of engines) {
     const api = await startApp(t, engine, {}, (driver) => (counter = countingDriver(driver)))
     const alice = await api.user('member')
     const project = (await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'p' } })).json()
-    for (let i = 0; i < 30; i++) await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: project.id, title: `t${i}` } })
-    const task = (await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: project.id, title: 'x' } })).json()
+    for (let i = 0; i < 30; i++)
+      await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: project.id, title: `t${i}` } })
+    const task = (
+      await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: project.id, title: 'x' } })
+    ).json()
 
     const cases: Array<[string, Parameters<typeof api.request>[0], number, number]> = [
       // name, request, statements beyond authentication, transactions (each adds BEGIN + COMMIT)
@@ -22,7 +25,12 @@ for (const engine of engines) {
       ['list tasks of a project, search and ordering', { url: `/api/projects/${project.id}/tasks?search=t1&ordering=-title` }, 3, 0],
       ['get a project', { url: `/api/projects/${project.id}` }, 1, 0],
       ['get a task', { url: `/api/tasks/${task.id}` }, 1, 0],
-      ['create a project (insert, then the owner for the response)', { method: 'POST', url: '/api/projects', payload: { name: 'q' } }, 2, 1],
+      [
+        'create a project (insert, then the owner for the response)',
+        { method: 'POST', url: '/api/projects', payload: { name: 'q' } },
+        2,
+        1,
+      ],
       ['create a task', { method: 'POST', url: '/api/tasks', payload: { projectId: project.id, title: 'y' } }, 2, 1],
       ['patch a task', { method: 'PATCH', url: `/api/tasks/${task.id}`, payload: { completed: true } }, 2, 1],
     ]

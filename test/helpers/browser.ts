@@ -13,7 +13,16 @@ import type { Test } from 'tap'
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts', 'console')
 
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 export interface Browser {
   context: BrowserContext
@@ -32,7 +41,12 @@ export async function launchBrowser(t: Test): Promise<Browser> {
     throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH.`)
   }
   const profile = await mkdtemp(join(tmpdir(), 'console-e2e-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, viewport: { width: 1280, height: 800 } })
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_FLAGS,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+  })
   t.teardown(async () => {
     await context.close()
     await rm(profile, { recursive: true, force: true })
@@ -48,8 +62,11 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       await page.setViewportSize(viewport)
       page.on('console', (message) => {
         // The browser logs every 4xx answer; refusals from the API are part of the flows tested.
-        const refusedApiCall = /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) && message.location().url.includes('/api/')
-        if ((message.type() === 'error' && !refusedApiCall) || /Content Security Policy/i.test(message.text())) problems.push(`console: ${message.text()}`)
+        const refusedApiCall =
+          /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()) &&
+          message.location().url.includes('/api/')
+        if ((message.type() === 'error' && !refusedApiCall) || /Content Security Policy/i.test(message.text()))
+          problems.push(`console: ${message.text()}`)
       })
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
       return page
@@ -58,7 +75,16 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       // Evaluated through the DevTools protocol, which the page's CSP does not govern.
       await page.evaluate(axeSource)
       const violations = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe
+        const axe = (
+          window as unknown as {
+            axe: {
+              run(
+                context: unknown,
+                options: unknown,
+              ): Promise<{ violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> }>
+            }
+          }
+        ).axe
         const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
         return result.violations.flatMap((v) => v.nodes.map((node) => `${v.id} (${v.help}): ${node.target.join(' ')}`))
       })

@@ -15,10 +15,7 @@ export const postgresUrl = process.env.TEST_DATABASE_URL || undefined
 /** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
 export const engines: Engine[] = postgresUrl ? ['pglite', 'postgres'] : ['pglite']
 
-const migrationsHash = createHash('sha256')
-  .update(JSON.stringify(readMigrations().migrationDirectories))
-  .digest('hex')
-  .slice(0, 12)
+const migrationsHash = createHash('sha256').update(JSON.stringify(readMigrations().migrationDirectories)).digest('hex').slice(0, 12)
 
 const cacheDir = join(projectRoot, '.data', 'test')
 
@@ -45,17 +42,21 @@ async function once(lockName: string, done: () => boolean | Promise<boolean>, cr
 
 async function pgliteTemplate(): Promise<Blob> {
   const file = join(cacheDir, `pglite-template-${migrationsHash}.tar.gz`)
-  await once(`pglite-${migrationsHash}`, () => existsSync(file), async () => {
-    const driver = await pgliteDriver()
-    try {
-      await applyMigrations(driver.factory)
-      const dump = await driver.dump!()
-      writeFileSync(`${file}.tmp`, Buffer.from(await dump.arrayBuffer()))
-      renameSync(`${file}.tmp`, file)
-    } finally {
-      await driver.close()
-    }
-  })
+  await once(
+    `pglite-${migrationsHash}`,
+    () => existsSync(file),
+    async () => {
+      const driver = await pgliteDriver()
+      try {
+        await applyMigrations(driver.factory)
+        const dump = await driver.dump!()
+        writeFileSync(`${file}.tmp`, Buffer.from(await dump.arrayBuffer()))
+        renameSync(`${file}.tmp`, file)
+      } finally {
+        await driver.close()
+      }
+    },
+  )
   return new Blob([readFileSync(file)])
 }
 

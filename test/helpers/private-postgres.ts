@@ -38,7 +38,16 @@ export class PrivatePostgres {
   }
 
   start(): void {
-    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-o', `-p ${this.port} -k ${this.dir} -h 127.0.0.1 -F`, 'start'])
+    this.run('pg_ctl', [
+      '-D',
+      join(this.dir, 'data'),
+      '-l',
+      join(this.dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -h 127.0.0.1 -F`,
+      'start',
+    ])
   }
 
   stop(): void {

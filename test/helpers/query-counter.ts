@@ -36,7 +36,7 @@ export function countingDriver(driver: DatabaseDriver): DatabaseDriver & { count
             return counted((await value.apply(target, args)) as Transaction)
           }
         }
-        return typeof value === "function" ? value.bind(target) : value
+        return typeof value === 'function' ? value.bind(target) : value
       },
     })
   const factory: SqlMigrationAwareDriverAdapterFactory = {

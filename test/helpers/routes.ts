@@ -26,7 +26,9 @@ export const SAMPLE_BODIES: Record<string, object> = {
 
 export async function documentedRoutes(api: TestApp): Promise<Route[]> {
   const paths = (await api.request({ url: '/docs/json' })).json().paths as Record<string, Partial<Record<Method, unknown>>>
-  return Object.entries(paths).flatMap(([path, ops]) => (Object.keys(ops) as Method[]).map((method) => ({ path, method, key: `${method} ${path}` })))
+  return Object.entries(paths).flatMap(([path, ops]) =>
+    (Object.keys(ops) as Method[]).map((method) => ({ path, method, key: `${method} ${path}` })),
+  )
 }
 
 /** Everything a request could change, to compare before and after. */

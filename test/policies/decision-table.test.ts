@@ -21,8 +21,10 @@ t.test('the table covers every role × action × subject × resource cell', asyn
       for (const action of ['list', 'read', 'create', 'update', 'move', 'delete'] as const) {
         if (action === 'move' && subject !== 'Task') continue
         if (action === 'create' && subject === 'User') continue
-        const resources = action === 'list' ? ['own', 'other'] : action === 'create' && subject === 'Project' ? ['own'] : ['own', 'other', 'none']
-        for (const resource of resources) t.ok(cells.has(`${role} ${action} ${subject} ${resource}`), `${role} ${action} ${subject} ${resource}`)
+        const resources =
+          action === 'list' ? ['own', 'other'] : action === 'create' && subject === 'Project' ? ['own'] : ['own', 'other', 'none']
+        for (const resource of resources)
+          t.ok(cells.has(`${role} ${action} ${subject} ${resource}`), `${role} ${action} ${subject} ${resource}`)
       }
     }
   }
@@ -30,7 +32,10 @@ t.test('the table covers every role × action × subject × resource cell', asyn
 
 t.test('in-process: the policy files pass the table', async (t) => {
   for (const result of runDecisionTable(compileRules(readRuleFile(join(policiesDir, RULES_FILE)), 1), rows)) {
-    t.ok(result.pass, `line ${result.row.line}: ${result.row.role} ${result.row.action} ${result.row.subject} ${result.row.resource} → ${result.allowed ? 'allow' : 'deny'} ${result.status}`)
+    t.ok(
+      result.pass,
+      `line ${result.row.line}: ${result.row.role} ${result.row.action} ${result.row.subject} ${result.row.resource} → ${result.allowed ? 'allow' : 'deny'} ${result.status}`,
+    )
   }
 })
 
@@ -65,12 +70,17 @@ async function snapshot(api: TestApp) {
 async function perform(api: TestApp, row: DecisionRow, world: Awaited<ReturnType<typeof worldFor>>) {
   const { actor, ownTask, objects, projects } = world
   const collection = COLLECTION[row.subject]
-  const target = row.resource === 'none' ? { id: MISSING_ID, name: 'none', title: 'none', username: 'none' } : objects[row.subject][row.resource]
+  const target =
+    row.resource === 'none' ? { id: MISSING_ID, name: 'none', title: 'none', username: 'none' } : objects[row.subject][row.resource]
   const targetProjectId = row.resource === 'none' ? MISSING_ID : projects[row.resource].id
   const searchText = 'username' in target ? target.username : 'title' in target ? target.title : target.name
   switch (row.action) {
     case 'list':
-      return { actor, res: await api.request({ url: `${collection}?limit=100&search=${encodeURIComponent(searchText)}`, as: actor }), target }
+      return {
+        actor,
+        res: await api.request({ url: `${collection}?limit=100&search=${encodeURIComponent(searchText)}`, as: actor }),
+        target,
+      }
     case 'read':
       return { actor, res: await api.request({ url: `${collection}/${target.id}`, as: actor }), target }
     case 'delete':
@@ -85,7 +95,11 @@ async function perform(api: TestApp, row: DecisionRow, world: Awaited<ReturnType
       return { actor, res: await api.request({ method: 'POST', url: collection, as: actor, payload }), target }
     }
     case 'move':
-      return { actor, res: await api.request({ method: 'PATCH', url: `/api/tasks/${ownTask.id}`, as: actor, payload: { projectId: targetProjectId } }), target }
+      return {
+        actor,
+        res: await api.request({ method: 'PATCH', url: `/api/tasks/${ownTask.id}`, as: actor, payload: { projectId: targetProjectId } }),
+        target,
+      }
   }
 }
 
@@ -111,7 +125,8 @@ for (const engine of engines) {
         if (row.status === 403 && row.action === 'create' && row.subject === 'Task') {
           t.equal(res.json().detail, 'You cannot create tasks for this project.')
         }
-        if (row.status === 403 && row.action === 'move' && row.role === 'member') t.equal(res.json().detail, 'You cannot move tasks into this project.')
+        if (row.status === 403 && row.action === 'move' && row.role === 'member')
+          t.equal(res.json().detail, 'You cannot move tasks into this project.')
         if (row.status === 400) t.match(res.json().errors, [{ field: 'projectId' }])
         if (before) {
           t.same(await snapshot(api), before, 'a denied request changes nothing')

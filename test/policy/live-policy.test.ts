@@ -23,7 +23,15 @@ async function startServer(databaseUrl: string): Promise<{ base: string; child: 
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET: TEST_SECRET, ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      JWT_SECRET: TEST_SECRET,
+      ADMIN_USERNAME: 'root',
+      ADMIN_PASSWORD: PASSWORD,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const base = `http://127.0.0.1:${port}`
@@ -53,65 +61,94 @@ function stop(child: ChildProcess): Promise<number | null> {
 async function call(base: string, method: string, path: string, token?: string, body?: object, headers: Record<string, string> = {}) {
   const res = await fetch(base + path, {
     method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body ? JSON.stringify(body) : undefined,
   })
-  return { status: res.status, headers: res.headers, body: (res.status === 204 ? null : await res.json()) as any }
+  return { status: res.status, headers: res.headers, body: res.status === 204 ? null : await res.json() }
 }
 
-t.test('an activation on one instance is enforced by the other within a second', { skip: postgresUrl ? false : 'needs TEST_DATABASE_URL' }, async (t) => {
-  const database = await createTestDatabase('postgres')
-  await database.driver.close()
-  t.teardown(() => database.drop())
-  const [a, b] = await Promise.all([startServer(database.url!), startServer(database.url!)])
-  // Whatever happens in the test, no server outlives it.
-  t.teardown(async () => {
-    await Promise.all([stop(a.child), stop(b.child)])
-  })
+t.test(
+  'an activation on one instance is enforced by the other within a second',
+  { skip: postgresUrl ? false : 'needs TEST_DATABASE_URL' },
+  async (t) => {
+    const database = await createTestDatabase('postgres')
+    await database.driver.close()
+    t.teardown(() => database.drop())
+    const [a, b] = await Promise.all([startServer(database.url!), startServer(database.url!)])
+    // Whatever happens in the test, no server outlives it.
+    t.teardown(async () => {
+      await Promise.all([stop(a.child), stop(b.child)])
+    })
 
-  const admin = (await call(a.base, 'POST', '/api/auth/login', undefined, { username: 'root', password: PASSWORD })).body.accessToken
-  await call(b.base, 'POST', '/api/auth/register', undefined, { username: 'member1', password: PASSWORD })
-  const member = (await call(b.base, 'POST', '/api/auth/login', undefined, { username: 'member1', password: PASSWORD })).body.accessToken
-  t.equal((await call(b.base, 'POST', '/api/projects', member, { name: 'before' })).status, 201)
+    const admin = (await call(a.base, 'POST', '/api/auth/login', undefined, { username: 'root', password: PASSWORD })).body.accessToken
+    await call(b.base, 'POST', '/api/auth/register', undefined, { username: 'member1', password: PASSWORD })
+    const member = (await call(b.base, 'POST', '/api/auth/login', undefined, { username: 'member1', password: PASSWORD })).body.accessToken
+    t.equal((await call(b.base, 'POST', '/api/projects', member, { name: 'before' })).status, 201)
 
-  const current = await call(a.base, 'GET', '/api/admin/policies', admin)
-  const rules = [...current.body.rules, { id: 'member.no-new-projects', role: 'member', action: 'create', subject: 'Project', inverted: true, reason: 'Project creation is frozen.' }]
-  const table = current.body.table.map((row: { role: string; action: string; subject: string }) =>
-    row.role === 'member' && row.action === 'create' && row.subject === 'Project' ? { ...row, expect: 'deny', status: 403 } : row,
-  )
-  const activated = await call(a.base, 'PUT', '/api/admin/policies', admin, { rules, table, message: 'freeze' }, { 'if-match': current.headers.get('etag')! })
-  t.equal(activated.status, 200)
-  const started = performance.now()
+    const current = await call(a.base, 'GET', '/api/admin/policies', admin)
+    const rules = [
+      ...current.body.rules,
+      {
+        id: 'member.no-new-projects',
+        role: 'member',
+        action: 'create',
+        subject: 'Project',
+        inverted: true,
+        reason: 'Project creation is frozen.',
+      },
+    ]
+    const table = current.body.table.map((row: { role: string; action: string; subject: string }) =>
+      row.role === 'member' && row.action === 'create' && row.subject === 'Project' ? { ...row, expect: 'deny', status: 403 } : row,
+    )
+    const activated = await call(
+      a.base,
+      'PUT',
+      '/api/admin/policies',
+      admin,
+      { rules, table, message: 'freeze' },
+      { 'if-match': current.headers.get('etag')! },
+    )
+    t.equal(activated.status, 200)
+    const started = performance.now()
 
-  let refused: { status: number; body: { ruleId?: string; detail?: string } } | undefined
-  while (performance.now() - started < 3000) {
-    const res = await call(b.base, 'POST', '/api/projects', member, { name: 'racing' })
-    if (res.status === 403) {
-      refused = res
-      break
+    let refused: { status: number; body: { ruleId?: string; detail?: string } } | undefined
+    while (performance.now() - started < 3000) {
+      const res = await call(b.base, 'POST', '/api/projects', member, { name: 'racing' })
+      if (res.status === 403) {
+        refused = res
+        break
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
     }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  const elapsed = performance.now() - started
-  t.ok(refused, 'the other instance enforces the new version')
-  t.ok(elapsed < 1000, `within a second (took ${Math.round(elapsed)} ms)`)
-  t.match(refused?.body, { ruleId: 'member.no-new-projects', detail: 'Project creation is frozen.' })
-  t.equal((await call(b.base, 'GET', '/api/me', member)).body.policyVersion, 2)
+    const elapsed = performance.now() - started
+    t.ok(refused, 'the other instance enforces the new version')
+    t.ok(elapsed < 1000, `within a second (took ${Math.round(elapsed)} ms)`)
+    t.match(refused?.body, { ruleId: 'member.no-new-projects', detail: 'Project creation is frozen.' })
+    t.equal((await call(b.base, 'GET', '/api/me', member)).body.policyVersion, 2)
 
-  // SIGTERM drains: requests in flight (slow ones: password hashing) still complete.
-  // 24 scrypt hashes keep the server busy for a while; 300 ms is ample for every connection to
-  // be accepted (hashing runs off the event loop), and too short for all of them to finish.
-  let lastAnswer = 0
-  const inFlight = Array.from({ length: 24 }, async (_, i) => {
-    const res = await call(a.base, 'POST', '/api/auth/register', undefined, { username: `late${i}`, password: PASSWORD })
-    lastAnswer = performance.now()
-    return res
-  })
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  const signalled = performance.now()
-  const exited = stop(a.child)
-  t.same((await Promise.all(inFlight)).map((r) => r.status), Array(24).fill(201), 'in-flight requests complete during shutdown')
-  t.ok(lastAnswer > signalled, `some were still in flight at SIGTERM (last answer ${Math.round(lastAnswer - signalled)} ms after it)`)
-  const codes = await Promise.all([exited, stop(b.child)])
-  t.same(codes, [0, 0], 'both exit cleanly on SIGTERM')
-})
+    // SIGTERM drains: requests in flight (slow ones: password hashing) still complete.
+    // 24 scrypt hashes keep the server busy for a while; 300 ms is ample for every connection to
+    // be accepted (hashing runs off the event loop), and too short for all of them to finish.
+    let lastAnswer = 0
+    const inFlight = Array.from({ length: 24 }, async (_, i) => {
+      const res = await call(a.base, 'POST', '/api/auth/register', undefined, { username: `late${i}`, password: PASSWORD })
+      lastAnswer = performance.now()
+      return res
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const signalled = performance.now()
+    const exited = stop(a.child)
+    t.same(
+      (await Promise.all(inFlight)).map((r) => r.status),
+      Array(24).fill(201),
+      'in-flight requests complete during shutdown',
+    )
+    t.ok(lastAnswer > signalled, `some were still in flight at SIGTERM (last answer ${Math.round(lastAnswer - signalled)} ms after it)`)
+    const codes = await Promise.all([exited, stop(b.child)])
+    t.same(codes, [0, 0], 'both exit cleanly on SIGTERM')
+  },
+)

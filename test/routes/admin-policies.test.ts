@@ -2,7 +2,16 @@ import t from 'tap'
 import { assertProblem, startApp, type Account, type TestApp } from '../helpers/app.ts'
 import { engines } from '../helpers/databases.ts'
 
-type Rule = { id: string; role: string; action: string | string[]; subject: string | string[]; conditions?: object; inverted?: boolean; reason?: string; fields?: string[] }
+type Rule = {
+  id: string
+  role: string
+  action: string | string[]
+  subject: string | string[]
+  conditions?: object
+  inverted?: boolean
+  reason?: string
+  fields?: string[]
+}
 type Row = { role: string; action: string; subject: string; resource: string; expect: string; status: number; note?: string }
 
 async function active(api: TestApp, admin: Account) {
@@ -12,7 +21,10 @@ async function active(api: TestApp, admin: Account) {
 
 /** Auditors may also update tasks: a deliberate change that flips the auditor × update × Task rows. */
 function auditorsUpdateTasks(rules: Rule[]): Rule[] {
-  return [...rules, { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task', reason: 'Auditors may correct tasks.' }]
+  return [
+    ...rules,
+    { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task', reason: 'Auditors may correct tasks.' },
+  ]
 }
 
 function tableFor(table: Row[], change: (row: Row) => Row): Row[] {
@@ -35,7 +47,9 @@ for (const engine of engines) {
     const auditor = await api.user('auditor')
     const ownProject = (await api.request({ method: 'POST', url: '/api/projects', as: member, payload: { name: 'mine' } })).json()
     const otherProject = (await api.request({ method: 'POST', url: '/api/projects', as: other, payload: { name: 'theirs' } })).json()
-    const otherTask = (await api.request({ method: 'POST', url: '/api/tasks', as: other, payload: { projectId: otherProject.id, title: 'theirs' } })).json()
+    const otherTask = (
+      await api.request({ method: 'POST', url: '/api/tasks', as: other, payload: { projectId: otherProject.id, title: 'theirs' } })
+    ).json()
 
     t.test('the active version: rules with ids, the table, an ETag; admins only', async (t) => {
       const res = await api.request({ url: '/api/admin/policies', as: admin })
@@ -63,23 +77,42 @@ for (const engine of engines) {
 
     t.test('validate: errors, table results, flipped rows and impact on live rows; nothing changes', async (t) => {
       const { rules } = await active(api, admin)
-      const res = await api.request({ method: 'POST', url: '/api/admin/policies/validate', as: admin, payload: { rules: auditorsUpdateTasks(rules) } })
+      const res = await api.request({
+        method: 'POST',
+        url: '/api/admin/policies/validate',
+        as: admin,
+        payload: { rules: auditorsUpdateTasks(rules) },
+      })
       t.equal(res.statusCode, 200)
       const report = res.json()
       t.equal(report.valid, true)
       t.same(report.errors, [])
       t.equal(report.table.failed, 5, 'auditors may now update and so move tasks')
-      t.same(report.flips.map((f: { role: string; action: string; subject: string; resource: string }) => `${f.role} ${f.action} ${f.subject} ${f.resource}`).sort(), [
-        'auditor move Task none',
-        'auditor move Task other',
-        'auditor move Task own',
-        'auditor update Task other',
-        'auditor update Task own',
-      ])
-      t.match(report.flips.find((f: { action: string; resource: string }) => f.action === 'update' && f.resource === 'own'), { before: { allowed: false, status: 403 }, after: { allowed: true, status: 200 } })
+      t.same(
+        report.flips
+          .map(
+            (f: { role: string; action: string; subject: string; resource: string }) => `${f.role} ${f.action} ${f.subject} ${f.resource}`,
+          )
+          .sort(),
+        [
+          'auditor move Task none',
+          'auditor move Task other',
+          'auditor move Task own',
+          'auditor update Task other',
+          'auditor update Task own',
+        ],
+      )
+      t.match(
+        report.flips.find((f: { action: string; resource: string }) => f.action === 'update' && f.resource === 'own'),
+        { before: { allowed: false, status: 403 }, after: { allowed: true, status: 200 } },
+      )
       const auditorImpact = report.impact.find((i: { role: string }) => i.role === 'auditor')
       const taskCount = await api.app.db.task.count()
-      t.match(auditorImpact, { scope: 'role', Task: { writable: { gained: taskCount, lost: 0 }, visible: { gained: 0, lost: 0 } }, Project: { writable: { gained: 0 } } })
+      t.match(auditorImpact, {
+        scope: 'role',
+        Task: { writable: { gained: taskCount, lost: 0 }, visible: { gained: 0, lost: 0 } },
+        Project: { writable: { gained: 0 } },
+      })
       t.ok(auditorImpact.Task.writable.gainedExamples.includes(otherTask.id))
       const memberImpact = report.impact.find((i: { role: string }) => i.role === 'member')
       t.match(memberImpact, { scope: 'per-user', Task: { writable: { gained: 0, lost: 0 } } })
@@ -100,11 +133,19 @@ for (const engine of engines) {
 
     t.test('invalid rules are reported by validate and refused by PUT, naming the rule', async (t) => {
       const { rules, etag } = await active(api, admin)
-      const bad = [...rules, { id: 'member.bad', role: 'member', action: 'read', subject: 'Task', conditions: { project: { is: { owner: '${user.id}' } } } }]
+      const bad = [
+        ...rules,
+        { id: 'member.bad', role: 'member', action: 'read', subject: 'Task', conditions: { project: { is: { owner: '${user.id}' } } } },
+      ]
       const report = (await api.request({ method: 'POST', url: '/api/admin/policies/validate', as: admin, payload: { rules: bad } })).json()
       t.equal(report.valid, false)
       t.match(report.errors, [{ ruleId: 'member.bad', role: 'member', path: 'conditions/project/is/owner' }])
-      const put = assertProblem(t, await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: { rules: bad } }), 400, 'policy-invalid')
+      const put = assertProblem(
+        t,
+        await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: { rules: bad } }),
+        400,
+        'policy-invalid',
+      )
       t.match(put.detail, /member\.bad/)
       t.match(put.errors, [{ ruleId: 'member.bad', field: 'rules[member.bad].conditions/project/is/owner' }])
       for (const [name, rule] of [
@@ -117,7 +158,13 @@ for (const engine of engines) {
         ['type mismatch', { id: 'x', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: 'alice' } }],
         ['untranslatable', { id: 'x', role: 'member', action: 'read', subject: 'Task', conditions: { project: { ownerId: 1 } } }],
       ] as const) {
-        const res = await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: { rules: [...rules, rule] } })
+        const res = await api.request({
+          method: 'PUT',
+          url: '/api/admin/policies',
+          as: admin,
+          headers: { 'if-match': etag },
+          payload: { rules: [...rules, rule] },
+        })
         const body = assertProblem(t, res, 400, 'policy-invalid')
         t.match(body.errors, [{ ruleId: rule.role === 'boss' ? null : 'x' }], name)
       }
@@ -127,15 +174,41 @@ for (const engine of engines) {
     t.test('PUT: If-Match required and checked; a table failure is refused unless the table is updated', async (t) => {
       const { rules, table, etag } = await active(api, admin)
       const proposal = { rules: auditorsUpdateTasks(rules), message: 'auditors fix tasks' }
-      assertProblem(t, await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, payload: proposal }), 428, 'precondition-required')
-      assertProblem(t, await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': '"0"' }, payload: proposal }), 409, 'policy-version-conflict')
-      const failing = assertProblem(t, await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: proposal }), 422, 'decision-table-failed')
+      assertProblem(
+        t,
+        await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, payload: proposal }),
+        428,
+        'precondition-required',
+      )
+      assertProblem(
+        t,
+        await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': '"0"' }, payload: proposal }),
+        409,
+        'policy-version-conflict',
+      )
+      const failing = assertProblem(
+        t,
+        await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: proposal }),
+        422,
+        'decision-table-failed',
+      )
       t.equal(failing.failures.length, 5)
-      t.match(failing.failures.find((f: { action: string }) => f.action === 'update'), { role: 'auditor', action: 'update', subject: 'Task', expect: 'deny', allowed: true, got: 200 })
-      const task = (await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: ownProject.id, title: 'audit me' } })).json()
+      t.match(
+        failing.failures.find((f: { action: string }) => f.action === 'update'),
+        { role: 'auditor', action: 'update', subject: 'Task', expect: 'deny', allowed: true, got: 200 },
+      )
+      const task = (
+        await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: ownProject.id, title: 'audit me' } })
+      ).json()
       assertProblem(t, await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: auditor, payload: { completed: true } }), 403)
 
-      const res = await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: { ...proposal, table: tableFor(table, auditorTaskUpdates) } })
+      const res = await api.request({
+        method: 'PUT',
+        url: '/api/admin/policies',
+        as: admin,
+        headers: { 'if-match': etag },
+        payload: { ...proposal, table: tableFor(table, auditorTaskUpdates) },
+      })
       t.equal(res.statusCode, 200, res.body.slice(0, 300))
       t.equal(res.headers.etag, '"2"')
       t.equal(res.json().version, 2)
@@ -143,17 +216,34 @@ for (const engine of engines) {
       t.equal(patched.statusCode, 200, 'enforced on the next request, no restart')
       t.equal((await api.request({ url: '/api/me', as: auditor })).json().policyVersion, 2)
       const history = (await api.request({ url: '/api/admin/policies/versions', as: admin })).json()
-      t.match(history, { total: 2, items: [{ version: 2, author: admin.username, message: 'auditors fix tasks' }, { version: 1, author: 'system' }] })
+      t.match(history, {
+        total: 2,
+        items: [
+          { version: 2, author: admin.username, message: 'auditors fix tasks' },
+          { version: 1, author: 'system' },
+        ],
+      })
       const v1 = (await api.request({ url: '/api/admin/policies/versions/1', as: admin })).json()
-      t.notOk(v1.rules.some((r: Rule) => r.id === 'auditor.update-tasks'), 'versions are immutable')
+      t.notOk(
+        v1.rules.some((r: Rule) => r.id === 'auditor.update-tasks'),
+        'versions are immutable',
+      )
       assertProblem(t, await api.request({ url: '/api/admin/policies/versions/99', as: admin }), 404)
     })
 
     t.test('two admins racing from the same version: one wins, one gets 409, nothing is lost', async (t) => {
       const second = await api.user('admin')
       const { rules, table, etag, version } = await active(api, admin)
-      const a = { rules: [...rules, { id: 'race.a', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: '${user.id}' } }], table, message: 'a' }
-      const b = { rules: [...rules, { id: 'race.b', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: '${user.id}' } }], table, message: 'b' }
+      const a = {
+        rules: [...rules, { id: 'race.a', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: '${user.id}' } }],
+        table,
+        message: 'a',
+      }
+      const b = {
+        rules: [...rules, { id: 'race.b', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: '${user.id}' } }],
+        table,
+        message: 'b',
+      }
       const [ra, rb] = await Promise.all([
         api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: a }),
         api.request({ method: 'PUT', url: '/api/admin/policies', as: second, headers: { 'if-match': etag }, payload: b }),
@@ -165,16 +255,41 @@ for (const engine of engines) {
       t.equal(now.version, version + 1)
       t.equal(now.rules.filter((r) => r.id === 'race.a' || r.id === 'race.b').length, 1, 'exactly one change landed')
       // The loser reloads and re-applies: both changes end up in the policy.
-      const retry = await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': now.etag }, payload: { rules: [...now.rules, ...(ra.statusCode === 409 ? a : b).rules.filter((r) => r.id.startsWith('race.') && !now.rules.some((n) => n.id === r.id))], table } })
+      const retry = await api.request({
+        method: 'PUT',
+        url: '/api/admin/policies',
+        as: admin,
+        headers: { 'if-match': now.etag },
+        payload: {
+          rules: [
+            ...now.rules,
+            ...(ra.statusCode === 409 ? a : b).rules.filter((r) => r.id.startsWith('race.') && !now.rules.some((n) => n.id === r.id)),
+          ],
+          table,
+        },
+      })
       t.equal(retry.statusCode, 200)
       t.equal((await active(api, admin)).rules.filter((r) => r.id.startsWith('race.')).length, 2)
     })
 
     t.test('a change that locks everyone out of policy or user management is refused', async (t) => {
       const { rules, etag } = await active(api, admin)
-      const res = await api.request({ method: 'PUT', url: '/api/admin/policies', as: admin, headers: { 'if-match': etag }, payload: { rules: rules.filter((r) => r.role !== 'admin'), table: [] } })
+      const res = await api.request({
+        method: 'PUT',
+        url: '/api/admin/policies',
+        as: admin,
+        headers: { 'if-match': etag },
+        payload: { rules: rules.filter((r) => r.role !== 'admin'), table: [] },
+      })
       t.match(assertProblem(t, res, 422, 'policy-lockout').detail, /manage policies/)
-      const report = (await api.request({ method: 'POST', url: '/api/admin/policies/validate', as: admin, payload: { rules: rules.filter((r) => r.role !== 'admin'), table: [] } })).json()
+      const report = (
+        await api.request({
+          method: 'POST',
+          url: '/api/admin/policies/validate',
+          as: admin,
+          payload: { rules: rules.filter((r) => r.role !== 'admin'), table: [] },
+        })
+      ).json()
       t.match(report.lockout, /manage policies/)
     })
 
@@ -186,9 +301,15 @@ for (const engine of engines) {
       const v1 = (await api.request({ url: '/api/admin/policies/versions/1', as: admin })).json()
       t.same(res.json().rules, v1.rules)
       t.same(res.json().table, v1.table)
-      const task = (await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: ownProject.id, title: 'after rollback' } })).json()
+      const task = (
+        await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: ownProject.id, title: 'after rollback' } })
+      ).json()
       assertProblem(t, await api.request({ method: 'PATCH', url: `/api/tasks/${task.id}`, as: auditor, payload: { completed: true } }), 403)
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/admin/policies/rollback', as: admin, payload: { version: 999 } }), 404)
+      assertProblem(
+        t,
+        await api.request({ method: 'POST', url: '/api/admin/policies/rollback', as: admin, payload: { version: 999 } }),
+        404,
+      )
       const history = (await api.request({ url: '/api/admin/policies/versions?limit=1', as: admin })).json()
       t.match(history.items[0], { version: before.version + 1, message: 'Rollback to version 1' })
     })
@@ -197,30 +318,78 @@ for (const engine of engines) {
       const { version } = await active(api, admin)
       const explain = (as: Account, payload: object) => api.request({ method: 'POST', url: '/api/authz/explain', as, payload })
       const own = await explain(member, { action: 'update', subject: 'Project', id: ownProject.id })
-      t.same(own.json(), { allowed: true, ruleId: 'member.projects.own', reason: 'Members manage only the projects they own.', policyVersion: version })
+      t.same(own.json(), {
+        allowed: true,
+        ruleId: 'member.projects.own',
+        reason: 'Members manage only the projects they own.',
+        policyVersion: version,
+      })
       assertProblem(t, await explain(member, { action: 'read', subject: 'Project', id: otherProject.id }), 404, 'not-found')
       assertProblem(t, await explain(member, { action: 'read', subject: 'Project', id: 2_000_000_000 }), 404, 'not-found')
-      t.match((await explain(auditor, { action: 'delete', subject: 'Task', id: otherTask.id })).json(), { allowed: false, ruleId: null, reason: /denied by default/ })
-      t.match((await explain(admin, { action: 'delete', subject: 'Project', id: otherProject.id, userId: member.id })).json(), { allowed: false, ruleId: null, reason: /denied by default/ })
-      t.match((await explain(admin, { action: 'delete', subject: 'Project', id: otherProject.id, userId: other.id })).json(), { allowed: true, ruleId: 'member.projects.own' })
-      t.match((await explain(admin, { action: 'delete', subject: 'User', id: member.id })).json(), { allowed: true, ruleId: 'admin.manage-all' })
+      t.match((await explain(auditor, { action: 'delete', subject: 'Task', id: otherTask.id })).json(), {
+        allowed: false,
+        ruleId: null,
+        reason: /denied by default/,
+      })
+      t.match((await explain(admin, { action: 'delete', subject: 'Project', id: otherProject.id, userId: member.id })).json(), {
+        allowed: false,
+        ruleId: null,
+        reason: /denied by default/,
+      })
+      t.match((await explain(admin, { action: 'delete', subject: 'Project', id: otherProject.id, userId: other.id })).json(), {
+        allowed: true,
+        ruleId: 'member.projects.own',
+      })
+      t.match((await explain(admin, { action: 'delete', subject: 'User', id: member.id })).json(), {
+        allowed: true,
+        ruleId: 'admin.manage-all',
+      })
       assertProblem(t, await explain(member, { action: 'read', subject: 'Project', id: ownProject.id, userId: other.id }), 403)
       assertProblem(t, await explain(member, { action: 'fly', subject: 'Project', id: 1 }), 400)
     })
 
     t.test('the audit log records policy changes and denied requests', async (t) => {
-      const denied = await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: otherProject.id, title: 'nope' }, headers: { 'x-request-id': 'req-denied-1' } })
+      const denied = await api.request({
+        method: 'POST',
+        url: '/api/tasks',
+        as: member,
+        payload: { projectId: otherProject.id, title: 'nope' },
+        headers: { 'x-request-id': 'req-denied-1' },
+      })
       t.equal(denied.statusCode, 403)
       const probe = await api.request({ url: `/api/tasks/${otherTask.id}`, as: member })
       t.equal(probe.statusCode, 404)
       const changes = (await api.request({ url: '/api/admin/audit?kind=policy.activate', as: admin })).json()
       t.ok(changes.total >= 2)
-      t.match(changes.items.at(-1), { kind: 'policy.activate', userId: admin.id, username: admin.username, policyVersion: 2, detail: { basedOn: 1, message: 'auditors fix tasks', rules: { added: ['auditor.update-tasks'] }, tableChanged: true, flips: 5 } })
-      t.match((await api.request({ url: '/api/admin/audit?kind=policy.rollback', as: admin })).json(), { total: 1, items: [{ detail: { message: 'Rollback to version 1' } }] })
+      t.match(changes.items.at(-1), {
+        kind: 'policy.activate',
+        userId: admin.id,
+        username: admin.username,
+        policyVersion: 2,
+        detail: { basedOn: 1, message: 'auditors fix tasks', rules: { added: ['auditor.update-tasks'] }, tableChanged: true, flips: 5 },
+      })
+      t.match((await api.request({ url: '/api/admin/audit?kind=policy.rollback', as: admin })).json(), {
+        total: 1,
+        items: [{ detail: { message: 'Rollback to version 1' } }],
+      })
       const denials = (await api.request({ url: `/api/admin/audit?kind=request.denied&userId=${member.id}`, as: admin })).json()
       const create = denials.items.find((e: { requestId: string }) => e.requestId === 'req-denied-1')
-      t.match(create, { userId: member.id, action: 'create', subject: 'Task', ruleId: null, status: 403, policyVersion: Number, detail: { reason: 'You cannot create tasks for this project.' } })
-      t.ok(denials.items.some((e: { action: string; objectId: number; status: number }) => e.action === 'read' && e.objectId === otherTask.id && e.status === 404), 'a probe of a hidden object is recorded')
+      t.match(create, {
+        userId: member.id,
+        action: 'create',
+        subject: 'Task',
+        ruleId: null,
+        status: 403,
+        policyVersion: Number,
+        detail: { reason: 'You cannot create tasks for this project.' },
+      })
+      t.ok(
+        denials.items.some(
+          (e: { action: string; objectId: number; status: number }) =>
+            e.action === 'read' && e.objectId === otherTask.id && e.status === 404,
+        ),
+        'a probe of a hidden object is recorded',
+      )
       const page = (await api.request({ url: '/api/admin/audit?limit=1&offset=1&ordering=createdAt', as: admin })).json()
       t.equal(page.items.length, 1)
       assertProblem(t, await api.request({ url: '/api/admin/audit?kind=nope', as: admin }), 400)

@@ -13,7 +13,10 @@ for (const engine of engines) {
       t.notMatch(res.body, /passwordHash|password_hash|scrypt/)
       t.same(Object.keys(res.json().items[0]).sort(), ['createdAt', 'id', 'role', 'username'])
       const search = (await api.request({ url: `/api/admin/users?search=${admin.username}`, as: admin })).json()
-      t.same(search.items.map((u: { id: number }) => u.id), [admin.id])
+      t.same(
+        search.items.map((u: { id: number }) => u.id),
+        [admin.id],
+      )
     })
 
     t.test('members and auditors are refused every admin route', async (t) => {
@@ -42,16 +45,32 @@ for (const engine of engines) {
       t.match(res.json(), { id: user.id, role: 'auditor' })
       const me = (await api.request({ url: '/api/me', as: user })).json()
       t.equal(me.role, 'auditor')
-      assertProblem(t, await api.request({ method: 'PATCH', url: `/api/admin/users/${user.id}`, as: admin, payload: { role: 'superuser' } }), 400, 'validation-error')
-      assertProblem(t, await api.request({ method: 'PATCH', url: `/api/admin/users/${user.id}`, as: admin, payload: { role: 'admin', username: 'x' } }), 400)
-      assertProblem(t, await api.request({ method: 'PATCH', url: '/api/admin/users/2000000000', as: admin, payload: { role: 'admin' } }), 404, 'not-found')
+      assertProblem(
+        t,
+        await api.request({ method: 'PATCH', url: `/api/admin/users/${user.id}`, as: admin, payload: { role: 'superuser' } }),
+        400,
+        'validation-error',
+      )
+      assertProblem(
+        t,
+        await api.request({ method: 'PATCH', url: `/api/admin/users/${user.id}`, as: admin, payload: { role: 'admin', username: 'x' } }),
+        400,
+      )
+      assertProblem(
+        t,
+        await api.request({ method: 'PATCH', url: '/api/admin/users/2000000000', as: admin, payload: { role: 'admin' } }),
+        404,
+        'not-found',
+      )
       t.match(await api.app.db.user.findUnique({ where: { id: user.id } }), { role: 'auditor' })
     })
 
     t.test('delete a user: projects and tasks go, tokens stop working', async (t) => {
       const user = await api.user('member')
       const p = (await api.request({ method: 'POST', url: '/api/projects', as: user, payload: { name: 'doomed' } })).json()
-      const task = (await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { projectId: p.id, title: 'doomed' } })).json()
+      const task = (
+        await api.request({ method: 'POST', url: '/api/tasks', as: user, payload: { projectId: p.id, title: 'doomed' } })
+      ).json()
       t.equal((await api.request({ method: 'DELETE', url: `/api/admin/users/${user.id}`, as: admin })).statusCode, 204)
       t.equal(await api.app.db.project.count({ where: { id: p.id } }), 0)
       t.equal(await api.app.db.task.count({ where: { id: task.id } }), 0)

@@ -5,7 +5,6 @@ import { unpackRules } from '@casl/ability/extra'
 import { assertProblem, PASSWORD, startApp } from '../helpers/app.ts'
 import { engines } from '../helpers/databases.ts'
 
-
 for (const engine of engines) {
   t.test(engine, async (t) => {
     const api = await startApp(t, engine)
@@ -16,7 +15,11 @@ for (const engine of engines) {
       t.same(Object.keys(res.json()).sort(), ['id', 'role', 'username'])
       t.match(res.json(), { username: 'newbie', role: 'member' })
       for (const extra of [{ role: 'admin' }, { isAdmin: true }, { id: 1 }, { passwordHash: 'x' }]) {
-        const r = await api.request({ method: 'POST', url: '/api/auth/register', payload: { username: 'sneaky', password: PASSWORD, ...extra } })
+        const r = await api.request({
+          method: 'POST',
+          url: '/api/auth/register',
+          payload: { username: 'sneaky', password: PASSWORD, ...extra },
+        })
         assertProblem(t, r, 400, 'validation-error')
       }
       t.equal(await api.app.db.user.count({ where: { username: 'sneaky' } }), 0)
@@ -27,8 +30,18 @@ for (const engine of engines) {
 
     t.test('duplicate username is a 409; bad input a 400', async (t) => {
       await api.request({ method: 'POST', url: '/api/auth/register', payload: { username: 'taken', password: PASSWORD } })
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/auth/register', payload: { username: 'taken', password: PASSWORD } }), 409, 'username-taken')
-      for (const payload of [{ username: 'x' }, { username: 'short', password: '1234567' }, { username: 'has space', password: PASSWORD }, { username: '', password: PASSWORD }]) {
+      assertProblem(
+        t,
+        await api.request({ method: 'POST', url: '/api/auth/register', payload: { username: 'taken', password: PASSWORD } }),
+        409,
+        'username-taken',
+      )
+      for (const payload of [
+        { username: 'x' },
+        { username: 'short', password: '1234567' },
+        { username: 'has space', password: PASSWORD },
+        { username: '', password: PASSWORD },
+      ]) {
         assertProblem(t, await api.request({ method: 'POST', url: '/api/auth/register', payload }), 400)
       }
     })
@@ -41,8 +54,18 @@ for (const engine of engines) {
       t.notMatch(res.body, PASSWORD)
       const me = await api.request({ url: '/api/me', headers: { authorization: `Bearer ${res.json().accessToken}` } })
       t.match(me.json(), { username: 'loginer', role: 'member' })
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/auth/login', payload: { username: 'loginer', password: 'wrong password' } }), 401, 'invalid-credentials')
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/auth/login', payload: { username: 'nobody', password: PASSWORD } }), 401, 'invalid-credentials')
+      assertProblem(
+        t,
+        await api.request({ method: 'POST', url: '/api/auth/login', payload: { username: 'loginer', password: 'wrong password' } }),
+        401,
+        'invalid-credentials',
+      )
+      assertProblem(
+        t,
+        await api.request({ method: 'POST', url: '/api/auth/login', payload: { username: 'nobody', password: PASSWORD } }),
+        401,
+        'invalid-credentials',
+      )
     })
 
     t.test('/api/me returns packed rules that rebuild the same ability', async (t) => {
@@ -64,7 +87,16 @@ for (const engine of engines) {
       t.same((await api.request({ url: '/ready' })).json(), { status: 'ready' })
       const doc = (await api.request({ url: '/docs/json' })).json()
       t.match(doc.openapi, /^3\./)
-      for (const path of ['/api/projects', '/api/projects/{id}', '/api/projects/{id}/tasks', '/api/tasks', '/api/tasks/{id}', '/api/admin/users/{id}', '/api/auth/login', '/api/me']) {
+      for (const path of [
+        '/api/projects',
+        '/api/projects/{id}',
+        '/api/projects/{id}/tasks',
+        '/api/tasks',
+        '/api/tasks/{id}',
+        '/api/admin/users/{id}',
+        '/api/auth/login',
+        '/api/me',
+      ]) {
         t.ok(doc.paths[path], `documents ${path}`)
       }
       t.ok(doc.paths['/api/tasks'].get.parameters.some((p: { name: string }) => p.name === 'ordering'))

@@ -13,7 +13,10 @@ import { createTestDatabase } from '../helpers/databases.ts'
 
 async function appWithConsole(t: Test, consoleDir: string) {
   const database = await createTestDatabase('pglite')
-  const app = await buildApp({ ...loadConfig({ JWT_SECRET: TEST_SECRET }), databaseUrl: database.url }, { driver: database.driver, logger: false, consoleDir })
+  const app = await buildApp(
+    { ...loadConfig({ JWT_SECRET: TEST_SECRET }), databaseUrl: database.url },
+    { driver: database.driver, logger: false, consoleDir },
+  )
   t.teardown(async () => {
     await app.close()
     await database.drop()

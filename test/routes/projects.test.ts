@@ -9,16 +9,32 @@ for (const engine of engines) {
     const bob = await api.user('member')
 
     t.test('create assigns the caller as owner', async (t) => {
-      const res = await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'Personal Website', description: 'Build a portfolio website' } })
+      const res = await api.request({
+        method: 'POST',
+        url: '/api/projects',
+        as: alice,
+        payload: { name: 'Personal Website', description: 'Build a portfolio website' },
+      })
       t.equal(res.statusCode, 201)
-      t.match(res.json(), { id: Number, name: 'Personal Website', description: 'Build a portfolio website', ownerId: alice.id, owner: alice.username })
+      t.match(res.json(), {
+        id: Number,
+        name: 'Personal Website',
+        description: 'Build a portfolio website',
+        ownerId: alice.id,
+        owner: alice.username,
+      })
       t.ok(Date.parse(res.json().createdAt))
     })
 
     t.test('owner fields in a body are refused and change nothing (mass assignment)', async (t) => {
       for (const field of ['ownerId', 'owner', 'id', 'createdAt']) {
         const before = await api.app.db.project.count()
-        const res = await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'x', [field]: field === 'owner' ? bob.username : field === 'createdAt' ? '2000-01-01T00:00:00Z' : bob.id } })
+        const res = await api.request({
+          method: 'POST',
+          url: '/api/projects',
+          as: alice,
+          payload: { name: 'x', [field]: field === 'owner' ? bob.username : field === 'createdAt' ? '2000-01-01T00:00:00Z' : bob.id },
+        })
         const body = assertProblem(t, res, 400, 'validation-error')
         t.match(body.errors, [{ field, in: 'body' }])
         t.equal(await api.app.db.project.count(), before)
@@ -49,7 +65,12 @@ for (const engine of engines) {
 
     t.test('update and delete own project; delete cascades to tasks', async (t) => {
       const p = (await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'to change' } })).json()
-      const patched = await api.request({ method: 'PATCH', url: `/api/projects/${p.id}`, as: alice, payload: { name: 'changed', description: 'd' } })
+      const patched = await api.request({
+        method: 'PATCH',
+        url: `/api/projects/${p.id}`,
+        as: alice,
+        payload: { name: 'changed', description: 'd' },
+      })
       t.equal(patched.statusCode, 200)
       t.match(patched.json(), { id: p.id, name: 'changed', description: 'd', ownerId: alice.id })
       const task = await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: p.id, title: 'child' } })
@@ -64,47 +85,114 @@ for (const engine of engines) {
     t.test('lists: pagination, search, ordering', async (t) => {
       const carol = await api.user('member')
       for (const name of ['Gamma', 'alpha', 'Beta', 'delta 100%', 'Épée']) {
-        await api.request({ method: 'POST', url: '/api/projects', as: carol, payload: { name, description: name === 'Beta' ? 'contains ALPHA too' : '' } })
+        await api.request({
+          method: 'POST',
+          url: '/api/projects',
+          as: carol,
+          payload: { name, description: name === 'Beta' ? 'contains ALPHA too' : '' },
+        })
       }
       const all = (await api.request({ url: '/api/projects', as: carol })).json()
       t.equal(all.total, 5)
       t.equal(all.limit, 50)
       t.equal(all.offset, 0)
-      t.same(all.items.map((p: { name: string }) => p.name), ['Gamma', 'alpha', 'Beta', 'delta 100%', 'Épée'], 'default ordering is id')
+      t.same(
+        all.items.map((p: { name: string }) => p.name),
+        ['Gamma', 'alpha', 'Beta', 'delta 100%', 'Épée'],
+        'default ordering is id',
+      )
       const byIdDesc = (await api.request({ url: '/api/projects?ordering=-id', as: carol })).json()
-      t.same(byIdDesc.items.map((p: { name: string }) => p.name), ['Épée', 'delta 100%', 'Beta', 'alpha', 'Gamma'])
+      t.same(
+        byIdDesc.items.map((p: { name: string }) => p.name),
+        ['Épée', 'delta 100%', 'Beta', 'alpha', 'Gamma'],
+      )
       const dave = await api.user('member')
-      for (const name of ['kiwi', 'apple', 'mango']) await api.request({ method: 'POST', url: '/api/projects', as: dave, payload: { name } })
+      for (const name of ['kiwi', 'apple', 'mango'])
+        await api.request({ method: 'POST', url: '/api/projects', as: dave, payload: { name } })
       const byName = (await api.request({ url: '/api/projects?ordering=-name', as: dave })).json()
-      t.same(byName.items.map((p: { name: string }) => p.name), ['mango', 'kiwi', 'apple'])
+      t.same(
+        byName.items.map((p: { name: string }) => p.name),
+        ['mango', 'kiwi', 'apple'],
+      )
       const byCreated = (await api.request({ url: '/api/projects?ordering=createdAt', as: dave })).json()
-      t.same(byCreated.items.map((p: { name: string }) => p.name), ['kiwi', 'apple', 'mango'])
+      t.same(
+        byCreated.items.map((p: { name: string }) => p.name),
+        ['kiwi', 'apple', 'mango'],
+      )
       const page = (await api.request({ url: '/api/projects?limit=2&offset=1', as: carol })).json()
-      t.same(page.items.map((p: { name: string }) => p.name), ['alpha', 'Beta'])
+      t.same(
+        page.items.map((p: { name: string }) => p.name),
+        ['alpha', 'Beta'],
+      )
       t.equal(page.total, 5)
       const search = (await api.request({ url: '/api/projects?search=ALPHA', as: carol })).json()
       t.same(search.items.map((p: { name: string }) => p.name).sort(), ['Beta', 'alpha'])
       const percent = (await api.request({ url: `/api/projects?search=${encodeURIComponent('100%')}`, as: carol })).json()
-      t.same(percent.items.map((p: { name: string }) => p.name), ['delta 100%'])
+      t.same(
+        percent.items.map((p: { name: string }) => p.name),
+        ['delta 100%'],
+      )
       const wildcard = (await api.request({ url: `/api/projects?search=${encodeURIComponent('%')}`, as: carol })).json()
-      t.same(wildcard.items.map((p: { name: string }) => p.name), ['delta 100%'], '% is a literal, not a wildcard')
+      t.same(
+        wildcard.items.map((p: { name: string }) => p.name),
+        ['delta 100%'],
+        '% is a literal, not a wildcard',
+      )
       const unicode = (await api.request({ url: `/api/projects?search=${encodeURIComponent('épée')}`, as: carol })).json()
-      t.same(unicode.items.map((p: { name: string }) => p.name), ['Épée'])
+      t.same(
+        unicode.items.map((p: { name: string }) => p.name),
+        ['Épée'],
+      )
     })
 
     t.test('bad input is a 400 problem, never a 500', async (t) => {
-      for (const query of ['limit=0', 'limit=101', 'limit=1e9', 'limit=abc', 'offset=-1', 'ordering=owner', 'ordering=passwordHash', 'search=', 'unknown=1']) {
+      for (const query of [
+        'limit=0',
+        'limit=101',
+        'limit=1e9',
+        'limit=abc',
+        'offset=-1',
+        'ordering=owner',
+        'ordering=passwordHash',
+        'search=',
+        'unknown=1',
+      ]) {
         assertProblem(t, await api.request({ url: `/api/projects?${query}`, as: alice }), 400, 'validation-error')
       }
       for (const id of ['abc', '0', '-1', '1.5', '99999999999']) {
         assertProblem(t, await api.request({ url: `/api/projects/${id}`, as: alice }), 400)
       }
       for (const payload of [{}, { name: '' }, { name: 'x'.repeat(101) }, { name: 5 }, { name: null }, []]) {
-        assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: payload as object }), 400)
+        assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: payload }), 400)
       }
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: alice, headers: { 'content-type': 'application/json' }, payload: '{"name":' }), 400, 'invalid-json')
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: alice, headers: { 'content-type': 'text/plain' }, payload: 'name=x' }), 415)
-      assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'x', description: 'y'.repeat(70_000) } }), 413)
+      assertProblem(
+        t,
+        await api.request({
+          method: 'POST',
+          url: '/api/projects',
+          as: alice,
+          headers: { 'content-type': 'application/json' },
+          payload: '{"name":',
+        }),
+        400,
+        'invalid-json',
+      )
+      assertProblem(
+        t,
+        await api.request({
+          method: 'POST',
+          url: '/api/projects',
+          as: alice,
+          headers: { 'content-type': 'text/plain' },
+          payload: 'name=x',
+        }),
+        415,
+      )
+      assertProblem(
+        t,
+        await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'x', description: 'y'.repeat(70_000) } }),
+        413,
+      )
       assertProblem(t, await api.request({ method: 'PATCH', url: '/api/projects/1', as: alice, payload: {} }), 400)
     })
 
@@ -124,6 +212,11 @@ t.test('NUL characters are refused with a 400, not a database error', async (t) 
   const user = await api.user()
   assertProblem(t, await api.request({ url: '/api/projects?search=%00', as: user }), 400, 'validation-error')
   assertProblem(t, await api.request({ url: '/api/tasks?search=a%00b', as: user }), 400, 'validation-error')
-  assertProblem(t, await api.request({ method: 'POST', url: '/api/projects', as: user, payload: { name: 'a\u0000b' } }), 400, 'validation-error')
+  assertProblem(
+    t,
+    await api.request({ method: 'POST', url: '/api/projects', as: user, payload: { name: 'a\u0000b' } }),
+    400,
+    'validation-error',
+  )
   t.equal(await api.app.db.project.count(), 0)
 })

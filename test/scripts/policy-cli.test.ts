@@ -13,7 +13,10 @@ const root = join(import.meta.dirname, '../..')
 
 async function cli(env: Record<string, string>, ...args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/policy.ts', ...args], { cwd: root, env: { ...process.env, ...env } })
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/policy.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }
@@ -44,7 +47,10 @@ for (const engine of engines.slice(-1)) {
     t.equal(policy.table.length, 120)
 
     // A change that flips rows: validate and diff say so and exit 1; import refuses it.
-    const changed = { rules: [...policy.rules, { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task' }], table: policy.table }
+    const changed = {
+      rules: [...policy.rules, { id: 'auditor.update-tasks', role: 'auditor', action: 'update', subject: 'Task' }],
+      table: policy.table,
+    }
     writeFileSync(join(dir, 'changed.json'), JSON.stringify(changed))
     const validate = await cli(env, 'validate', join(dir, 'changed.json'))
     t.equal(validate.code, 1)
@@ -60,7 +66,15 @@ for (const engine of engines.slice(-1)) {
     t.match(refused.stderr, /refused \(decision-table-failed\)/)
 
     // Invalid rules: named with the rule id.
-    writeFileSync(join(dir, 'invalid.json'), JSON.stringify({ rules: [...policy.rules, { id: 'bad.rule', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: { $gt: 1 } } }] }))
+    writeFileSync(
+      join(dir, 'invalid.json'),
+      JSON.stringify({
+        rules: [
+          ...policy.rules,
+          { id: 'bad.rule', role: 'member', action: 'read', subject: 'Project', conditions: { ownerId: { $gt: 1 } } },
+        ],
+      }),
+    )
     const invalid = await cli(env, 'validate', join(dir, 'invalid.json'))
     t.equal(invalid.code, 1)
     t.match(invalid.stdout, /member rule "bad.rule" conditions\/ownerId\/\$gt: unknown operator/)
@@ -68,7 +82,11 @@ for (const engine of engines.slice(-1)) {
     // The same change with its table updated is activated as version 2, then the files again as 3.
     const table = policy.table.map((row: { role: string; subject: string; action: string; resource: string }) =>
       row.role === 'auditor' && row.subject === 'Task' && (row.action === 'update' || row.action === 'move')
-        ? row.resource !== 'none' ? { ...row, expect: 'allow', status: 200 } : row.action === 'move' ? { ...row, status: 400 } : row
+        ? row.resource !== 'none'
+          ? { ...row, expect: 'allow', status: 200 }
+          : row.action === 'move'
+            ? { ...row, status: 400 }
+            : row
         : row,
     )
     writeFileSync(join(dir, 'accepted.json'), JSON.stringify({ ...changed, table }))

@@ -26,7 +26,8 @@ t.test('database outage: 503 quickly, then recovery', { skip: privatePostgresAva
   const app = await buildApp({ ...loadConfig({ JWT_SECRET: TEST_SECRET }), databaseUrl: pg.url }, { driver, logger: false })
   t.teardown(() => app.close().catch(() => {}))
   await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: 'alice', password: PASSWORD } })
-  const token = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'alice', password: PASSWORD } })).json().accessToken
+  const token = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'alice', password: PASSWORD } })).json()
+    .accessToken
   const auth = { authorization: `Bearer ${token}` }
   t.equal((await app.inject({ url: '/api/projects', headers: auth })).statusCode, 200)
 
@@ -49,7 +50,11 @@ t.test('database outage: 503 quickly, then recovery', { skip: privatePostgresAva
   await new Promise((resolve) => setTimeout(resolve, 500))
   loading = false
   await load
-  t.same([...seen.keys()].filter((status) => status !== 200 && status !== 503), [], `only 200 and 503 under load: ${JSON.stringify(Object.fromEntries(seen))}`)
+  t.same(
+    [...seen.keys()].filter((status) => status !== 200 && status !== 503),
+    [],
+    `only 200 and 503 under load: ${JSON.stringify(Object.fromEntries(seen))}`,
+  )
   t.ok(seen.get(503), 'the outage was seen')
   t.ok(slowest < 3000, `slowest answer ${Math.round(slowest)} ms`)
 

@@ -11,10 +11,27 @@ import { hashPassword } from '../../src/auth/password.ts'
 // equals the model. PROPERTY_RUNS sets the number of sequences (default 200; `npm run test:long`).
 
 type Role = 'member' | 'auditor' | 'admin'
-interface MUser { id: number; role: Role; auth: { authorization: string } }
-interface MProject { id: number; ownerId: number; name: string }
-interface MTask { id: number; projectId: number; title: string; completed: boolean }
-interface Model { users: MUser[]; projects: MProject[]; tasks: MTask[] }
+interface MUser {
+  id: number
+  role: Role
+  auth: { authorization: string }
+}
+interface MProject {
+  id: number
+  ownerId: number
+  name: string
+}
+interface MTask {
+  id: number
+  projectId: number
+  title: string
+  completed: boolean
+}
+interface Model {
+  users: MUser[]
+  projects: MProject[]
+  tasks: MTask[]
+}
 
 // The policy, independently: members own projects and the tasks in them; auditors read all; admins do all.
 const canRead = (u: MUser, p: MProject) => u.role !== 'member' || p.ownerId === u.id
@@ -25,13 +42,36 @@ const word = fc.stringMatching(/^[abc]{1,3}$/)
 const role = fc.constantFrom<Role>('member', 'member', 'auditor', 'admin')
 const pick = fc.nat({ max: 50 })
 const command = fc.oneof(
-  fc.record({ kind: fc.constant('listProjects' as const), user: pick, search: fc.option(word, { nil: undefined }), ordering: fc.constantFrom('id', '-id', 'name', '-name'), limit: fc.integer({ min: 1, max: 5 }), offset: fc.nat({ max: 4 }) }),
-  fc.record({ kind: fc.constant('listTasks' as const), user: pick, search: fc.option(word, { nil: undefined }), ordering: fc.constantFrom('id', '-id', 'title', '-title', 'completed', '-completed'), completed: fc.option(fc.boolean(), { nil: undefined }), project: fc.option(pick, { nil: undefined }), limit: fc.integer({ min: 1, max: 5 }), offset: fc.nat({ max: 4 }) }),
+  fc.record({
+    kind: fc.constant('listProjects' as const),
+    user: pick,
+    search: fc.option(word, { nil: undefined }),
+    ordering: fc.constantFrom('id', '-id', 'name', '-name'),
+    limit: fc.integer({ min: 1, max: 5 }),
+    offset: fc.nat({ max: 4 }),
+  }),
+  fc.record({
+    kind: fc.constant('listTasks' as const),
+    user: pick,
+    search: fc.option(word, { nil: undefined }),
+    ordering: fc.constantFrom('id', '-id', 'title', '-title', 'completed', '-completed'),
+    completed: fc.option(fc.boolean(), { nil: undefined }),
+    project: fc.option(pick, { nil: undefined }),
+    limit: fc.integer({ min: 1, max: 5 }),
+    offset: fc.nat({ max: 4 }),
+  }),
   fc.record({ kind: fc.constant('getProject' as const), user: pick, project: pick, missing: fc.boolean() }),
   fc.record({ kind: fc.constant('getTask' as const), user: pick, task: pick }),
   fc.record({ kind: fc.constant('createProject' as const), user: pick, name: word }),
   fc.record({ kind: fc.constant('createTask' as const), user: pick, project: pick, missing: fc.boolean(), title: word }),
-  fc.record({ kind: fc.constant('patchTask' as const), user: pick, task: pick, title: fc.option(word, { nil: undefined }), completed: fc.option(fc.boolean(), { nil: undefined }), moveTo: fc.option(pick, { nil: undefined }) }),
+  fc.record({
+    kind: fc.constant('patchTask' as const),
+    user: pick,
+    task: pick,
+    title: fc.option(word, { nil: undefined }),
+    completed: fc.option(fc.boolean(), { nil: undefined }),
+    moveTo: fc.option(pick, { nil: undefined }),
+  }),
   fc.record({ kind: fc.constant('deleteProject' as const), user: pick, project: pick }),
   fc.record({ kind: fc.constant('deleteTask' as const), user: pick, task: pick }),
   fc.record({ kind: fc.constant('setRole' as const), user: pick, target: pick, role }),
@@ -48,7 +88,13 @@ const world = fc.record({
 const MISSING = 2_000_000_000
 const at = <T>(items: T[], index: number): T | undefined => (items.length ? items[index % items.length] : undefined)
 
-function page<T extends { id: number }>(rows: T[], ordering: string, limit: number, offset: number, key: (row: T) => string | number | boolean) {
+function page<T extends { id: number }>(
+  rows: T[],
+  ordering: string,
+  limit: number,
+  offset: number,
+  key: (row: T) => string | number | boolean,
+) {
   const desc = ordering.startsWith('-')
   const sorted = [...rows].sort((a, b) => {
     const [x, y] = [key(a), key(b)]
@@ -88,14 +134,21 @@ async function step(api: TestApp, m: Model, c: Command): Promise<void> {
   const u = at(m.users, c.user)!
   const req = (method: string, url: string, payload?: object) => api.app.inject({ method: method as 'GET', url, payload, headers: u.auth })
   const expectStatus = (res: { statusCode: number; body: string }, status: number) => {
-    if (res.statusCode !== status) throw new Error(`${JSON.stringify(c)} as ${u.role}#${u.id}: got ${res.statusCode}, expected ${status}: ${res.body.slice(0, 200)}`)
+    if (res.statusCode !== status)
+      throw new Error(`${JSON.stringify(c)} as ${u.role}#${u.id}: got ${res.statusCode}, expected ${status}: ${res.body.slice(0, 200)}`)
   }
   const expectSame = (what: string, got: unknown, want: unknown) => {
-    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`${JSON.stringify(c)} as ${u.role}#${u.id}: ${what} ${JSON.stringify(got)} ≠ model ${JSON.stringify(want)}`)
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      throw new Error(`${JSON.stringify(c)} as ${u.role}#${u.id}: ${what} ${JSON.stringify(got)} ≠ model ${JSON.stringify(want)}`)
   }
   switch (c.kind) {
     case 'listProjects': {
-      const qs = new URLSearchParams({ ordering: c.ordering, limit: String(c.limit), offset: String(c.offset), ...(c.search ? { search: c.search } : {}) })
+      const qs = new URLSearchParams({
+        ordering: c.ordering,
+        limit: String(c.limit),
+        offset: String(c.offset),
+        ...(c.search ? { search: c.search } : {}),
+      })
       const res = await req('GET', `/api/projects?${qs}`)
       expectStatus(res, 200)
       const visible = m.projects.filter((p) => canRead(u, p) && (!c.search || p.name.includes(c.search)))
@@ -106,10 +159,23 @@ async function step(api: TestApp, m: Model, c: Command): Promise<void> {
     }
     case 'listTasks': {
       const filterProject = c.project === undefined ? undefined : at(m.projects, c.project)
-      const qs = new URLSearchParams({ ordering: c.ordering, limit: String(c.limit), offset: String(c.offset), ...(c.search ? { search: c.search } : {}), ...(c.completed === undefined ? {} : { completed: String(c.completed) }), ...(filterProject ? { projectId: String(filterProject.id) } : {}) })
+      const qs = new URLSearchParams({
+        ordering: c.ordering,
+        limit: String(c.limit),
+        offset: String(c.offset),
+        ...(c.search ? { search: c.search } : {}),
+        ...(c.completed === undefined ? {} : { completed: String(c.completed) }),
+        ...(filterProject ? { projectId: String(filterProject.id) } : {}),
+      })
       const res = await req('GET', `/api/tasks?${qs}`)
       expectStatus(res, 200)
-      const visible = m.tasks.filter((task) => canRead(u, projectOf(m, task)) && (!c.search || task.title.includes(c.search)) && (c.completed === undefined || task.completed === c.completed) && (!filterProject || task.projectId === filterProject.id))
+      const visible = m.tasks.filter(
+        (task) =>
+          canRead(u, projectOf(m, task)) &&
+          (!c.search || task.title.includes(c.search)) &&
+          (c.completed === undefined || task.completed === c.completed) &&
+          (!filterProject || task.projectId === filterProject.id),
+      )
       const field = c.ordering.replace('-', '') as 'id' | 'title' | 'completed'
       const want = page(visible, c.ordering, c.limit, c.offset, (task) => (field === 'completed' ? Number(task.completed) : task[field]))
       const body = res.json()
@@ -145,11 +211,22 @@ async function step(api: TestApp, m: Model, c: Command): Promise<void> {
     case 'patchTask': {
       const task = at(m.tasks, c.task)
       const target = c.moveTo === undefined ? undefined : at(m.projects, c.moveTo)
-      const body = { ...(c.title === undefined ? {} : { title: c.title }), ...(c.completed === undefined ? {} : { completed: c.completed }), ...(target ? { projectId: target.id } : {}) }
+      const body = {
+        ...(c.title === undefined ? {} : { title: c.title }),
+        ...(c.completed === undefined ? {} : { completed: c.completed }),
+        ...(target ? { projectId: target.id } : {}),
+      }
       if (Object.keys(body).length === 0) return
       const res = await req('PATCH', `/api/tasks/${task?.id ?? MISSING}`, body)
       const here = task && projectOf(m, task)
-      const status = !task || !canRead(u, here!) ? 404 : !canManage(u, here!) ? 403 : target && target.id !== task.projectId && !canManage(u, target) ? 403 : 200
+      const status =
+        !task || !canRead(u, here!)
+          ? 404
+          : !canManage(u, here!)
+            ? 403
+            : target && target.id !== task.projectId && !canManage(u, target)
+              ? 403
+              : 200
       expectStatus(res, status)
       if (status === 200) Object.assign(task!, body)
       return
@@ -191,11 +268,20 @@ async function assertDatabaseEqualsModel(api: TestApp, m: Model): Promise<void> 
   ])
   const byId = <T extends { id: number }>(rows: T[]) => [...rows].sort((a, b) => a.id - b.id)
   const same = (what: string, got: unknown, want: unknown) => {
-    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`database ${what} ${JSON.stringify(got)} ≠ model ${JSON.stringify(want)}`)
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      throw new Error(`database ${what} ${JSON.stringify(got)} ≠ model ${JSON.stringify(want)}`)
   }
-  same('users', users, byId(m.users).map(({ id, role }) => ({ id, role })))
+  same(
+    'users',
+    users,
+    byId(m.users).map(({ id, role }) => ({ id, role })),
+  )
   same('projects', projects, byId(m.projects))
-  same('tasks', tasks, byId(m.tasks).map(({ id, projectId, title, completed }) => ({ id, projectId, title, completed })))
+  same(
+    'tasks',
+    tasks,
+    byId(m.tasks).map(({ id, projectId, title, completed }) => ({ id, projectId, title, completed })),
+  )
 }
 
 const runs = Number(process.env.PROPERTY_RUNS || 200)

@@ -12,7 +12,9 @@ for (const engine of engines.slice(-1)) {
     const alice = await api.user('member')
     const bob = await api.user('member')
     const project = (await api.request({ method: 'POST', url: '/api/projects', as: bob, payload: { name: "bob's" } })).json()
-    const task = (await api.request({ method: 'POST', url: '/api/tasks', as: bob, payload: { projectId: project.id, title: "bob's" } })).json()
+    const task = (
+      await api.request({ method: 'POST', url: '/api/tasks', as: bob, payload: { projectId: project.id, title: "bob's" } })
+    ).json()
     const foreign: Record<string, number> = { '/api/projects/': project.id, '/api/tasks/': task.id, '/api/admin/users/': bob.id }
     const routes = (await documentedRoutes(api)).filter((route) => route.path.includes('{id}'))
     t.ok(routes.length >= 8, `${routes.length} object routes`)
@@ -22,14 +24,29 @@ for (const engine of engines.slice(-1)) {
       if (!prefix) continue
       const before = await snapshot(api)
       const url = route.path.replace('{id}', String(foreign[prefix]))
-      const res = await api.request({ method: route.method.toUpperCase() as 'GET', url, as: alice, payload: SAMPLE_BODIES[route.key] })
+      const res = await api.request({ method: route.method.toUpperCase(), url, as: alice, payload: SAMPLE_BODIES[route.key] })
       t.ok(res.statusCode === 404 || res.statusCode === 403, `${route.key} with another member's object: ${res.statusCode}`)
       t.equal(await snapshot(api), before, `${route.key}: nothing changed`)
     }
     // Moving one's own task into a foreign project, and explaining a foreign object.
     const own = (await api.request({ method: 'POST', url: '/api/projects', as: alice, payload: { name: 'own' } })).json()
-    const ownTask = (await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: own.id, title: 'own' } })).json()
-    t.equal((await api.request({ method: 'PATCH', url: `/api/tasks/${ownTask.id}`, as: alice, payload: { projectId: project.id } })).statusCode, 403)
-    t.equal((await api.request({ method: 'POST', url: '/api/authz/explain', as: alice, payload: { action: 'read', subject: 'Task', id: task.id } })).statusCode, 404)
+    const ownTask = (
+      await api.request({ method: 'POST', url: '/api/tasks', as: alice, payload: { projectId: own.id, title: 'own' } })
+    ).json()
+    t.equal(
+      (await api.request({ method: 'PATCH', url: `/api/tasks/${ownTask.id}`, as: alice, payload: { projectId: project.id } })).statusCode,
+      403,
+    )
+    t.equal(
+      (
+        await api.request({
+          method: 'POST',
+          url: '/api/authz/explain',
+          as: alice,
+          payload: { action: 'read', subject: 'Task', id: task.id },
+        })
+      ).statusCode,
+      404,
+    )
   })
 }

@@ -7,10 +7,15 @@ import { engines } from '../helpers/databases.ts'
 
 const b64 = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
-function jwt(payload: object, { alg = 'HS256', secret = TEST_SECRET, header = {} as object } = {}) {
+function jwt(payload: object, { alg = 'HS256', secret = TEST_SECRET, header = {} } = {}) {
   const head = b64({ alg, typ: 'JWT', ...header })
   const body = b64(payload)
-  const hmac = alg === 'none' ? '' : createHmac(alg === 'HS512' ? 'sha512' : 'sha256', secret).update(`${head}.${body}`).digest('base64url')
+  const hmac =
+    alg === 'none'
+      ? ''
+      : createHmac(alg === 'HS512' ? 'sha512' : 'sha256', secret)
+          .update(`${head}.${body}`)
+          .digest('base64url')
   return `${head}.${body}.${hmac}`
 }
 
@@ -47,7 +52,11 @@ for (const engine of engines) {
           t.match(res.headers['www-authenticate'], /^Bearer/)
         }
       }
-      t.equal((await api.request({ url: '/api/me', headers: { authorization: `Bearer ${jwt(valid)}` } })).statusCode, 200, 'a well-formed token works')
+      t.equal(
+        (await api.request({ url: '/api/me', headers: { authorization: `Bearer ${jwt(valid)}` } })).statusCode,
+        200,
+        'a well-formed token works',
+      )
     })
 
     t.test("the user's current role counts, not the one at login; deleted users are out", async (t) => {
@@ -58,7 +67,6 @@ for (const engine of engines) {
       await api.app.db.user.delete({ where: { id: admin.id } })
       assertProblem(t, await api.request({ url: '/api/me', as: admin }), 401)
     })
-
   })
 }
 

@@ -19,7 +19,13 @@ for (const engine of engines.slice(-1)) {
       for (const caller of [member, auditor]) {
         const before = await snapshot(api)
         const url = route.path.replace('{id}', String(victim.id)).replace('{v}', '1')
-        const res = await api.request({ method: route.method.toUpperCase() as 'GET', url, as: caller, payload: SAMPLE_BODIES[route.key], headers: { 'if-match': '"1"' } })
+        const res = await api.request({
+          method: route.method.toUpperCase(),
+          url,
+          as: caller,
+          payload: SAMPLE_BODIES[route.key],
+          headers: { 'if-match': '"1"' },
+        })
         t.equal(res.statusCode, 403, `${route.key} as ${caller.role}`)
         t.equal(await snapshot(api), before, `${route.key} as ${caller.role}: nothing changed`)
       }

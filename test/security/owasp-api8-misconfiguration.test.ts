@@ -11,13 +11,37 @@ t.test('security headers; CORS only for configured origins; deep and odd JSON is
   t.equal(res.headers['x-content-type-options'], 'nosniff')
   t.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS by default')
   const open = await startApp(t, 'pglite', { corsOrigins: ['https://app.example'] })
-  const preflight = await open.request({ method: 'OPTIONS', url: '/api/projects', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
+  const preflight = await open.request({
+    method: 'OPTIONS',
+    url: '/api/projects',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+  })
   t.equal(preflight.headers['access-control-allow-origin'], 'https://app.example')
   const foreign = await open.request({ url: '/health', headers: { origin: 'https://evil.example' } })
   t.not(foreign.headers['access-control-allow-origin'], 'https://evil.example')
   const user = await closed.user()
   const deep = '{"name":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
-  assertProblem(t, await closed.request({ method: 'POST', url: '/api/projects', as: user, headers: { 'content-type': 'application/json' }, payload: deep }), 400)
-  assertProblem(t, await closed.request({ method: 'POST', url: '/api/projects', as: user, headers: { 'content-type': 'application/json' }, payload: '{"name":"a","__proto__":{"admin":true}}' }), 400)
+  assertProblem(
+    t,
+    await closed.request({
+      method: 'POST',
+      url: '/api/projects',
+      as: user,
+      headers: { 'content-type': 'application/json' },
+      payload: deep,
+    }),
+    400,
+  )
+  assertProblem(
+    t,
+    await closed.request({
+      method: 'POST',
+      url: '/api/projects',
+      as: user,
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":"a","__proto__":{"admin":true}}',
+    }),
+    400,
+  )
   t.equal(await closed.app.db.project.count(), 0)
 })

@@ -15,7 +15,11 @@ export const VersionSummary = Type.Object({
   message: Type.String(),
 })
 
-export const VersionDetail = Type.Object({ ...VersionSummary.properties, rules: Type.Array(RoleRuleSchema), table: Type.Array(DecisionRowSchema) })
+export const VersionDetail = Type.Object({
+  ...VersionSummary.properties,
+  rules: Type.Array(RoleRuleSchema),
+  table: Type.Array(DecisionRowSchema),
+})
 
 export const VersionParams = Type.Object({ v: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
 
@@ -30,7 +34,10 @@ export const ProposalBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const RollbackBody = Type.Object({ version: Type.Integer({ minimum: 1, maximum: 2147483647 }), message: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })
+export const RollbackBody = Type.Object(
+  { version: Type.Integer({ minimum: 1, maximum: 2147483647 }), message: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+)
 
 const Change = Type.Object({
   gained: Type.Integer(),
@@ -42,13 +49,24 @@ const SubjectImpact = Type.Object({ visible: Change, writable: Change })
 
 export const ValidationReport = Type.Object({
   valid: Type.Boolean(),
-  errors: Type.Array(Type.Object({ role: Type.String(), ruleId: Type.Union([Type.String(), Type.Null()]), path: Type.String(), message: Type.String() })),
+  errors: Type.Array(
+    Type.Object({ role: Type.String(), ruleId: Type.Union([Type.String(), Type.Null()]), path: Type.String(), message: Type.String() }),
+  ),
   table: Type.Union([
     Type.Null(),
     Type.Object({
       passed: Type.Integer(),
       failed: Type.Integer(),
-      rows: Type.Array(Type.Object({ ...DecisionRowSchema.properties, row: Type.Integer(), allowed: Type.Boolean(), got: Type.Integer(), ruleId: Type.Union([Type.String(), Type.Null()]), pass: Type.Boolean() })),
+      rows: Type.Array(
+        Type.Object({
+          ...DecisionRowSchema.properties,
+          row: Type.Integer(),
+          allowed: Type.Boolean(),
+          got: Type.Integer(),
+          ruleId: Type.Union([Type.String(), Type.Null()]),
+          pass: Type.Boolean(),
+        }),
+      ),
     }),
   ]),
   flips: Type.Array(

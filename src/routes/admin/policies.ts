@@ -9,7 +9,16 @@ import { formatPolicyError, type PolicyError } from '../../policy/validate.ts'
 import type { PolicyVersion } from '../../policy/versions.ts'
 import type { DecisionRowData, RoleRule } from '../../shared/rule-format.ts'
 import { page, ProblemSchema, protectedErrors } from '../schemas.ts'
-import { PolicyBody, ProposalBody, RollbackBody, ValidationReport, VersionDetail, VersionListQuery, VersionParams, VersionSummary } from './policies-schema.ts'
+import {
+  PolicyBody,
+  ProposalBody,
+  RollbackBody,
+  ValidationReport,
+  VersionDetail,
+  VersionListQuery,
+  VersionParams,
+  VersionSummary,
+} from './policies-schema.ts'
 
 // The policy at runtime: read it, validate a proposal against live data, activate it with
 // optimistic concurrency (If-Match), roll back. Who may do this is the policy's answer for
@@ -32,7 +41,8 @@ const author = (request: FastifyRequest) => ({ id: request.account.id, username:
 
 /** Parses `If-Match: "7"` (or W/"7"); 428 without it. */
 function expectedVersion(ifMatch: string | undefined): number {
-  if (!ifMatch) throw new HttpProblem(428, 'precondition-required', 'Send If-Match with the ETag of the policy version your change is based on.')
+  if (!ifMatch)
+    throw new HttpProblem(428, 'precondition-required', 'Send If-Match with the ETag of the policy version your change is based on.')
   const match = /^(?:W\/)?"(\d+)"$/.exec(ifMatch.trim())
   if (!match) throw new HttpProblem(400, 'invalid-if-match', 'If-Match must be a policy ETag such as "7".')
   return Number(match[1])
@@ -40,7 +50,12 @@ function expectedVersion(ifMatch: string | undefined): number {
 
 function invalidPolicy(errors: PolicyError[]): HttpProblem {
   return new HttpProblem(400, 'policy-invalid', `The policy has ${errors.length} error(s): ${errors.map(formatPolicyError).join('; ')}`, {
-    errors: errors.map((e) => ({ field: e.path === 'table' ? 'table' : `rules[${e.ruleId ?? e.role}]${e.path ? `.${e.path}` : ''}`, role: e.role, ruleId: e.ruleId, message: e.message })),
+    errors: errors.map((e) => ({
+      field: e.path === 'table' ? 'table' : `rules[${e.ruleId ?? e.role}]${e.path ? `.${e.path}` : ''}`,
+      role: e.role,
+      ruleId: e.ruleId,
+      message: e.message,
+    })),
   })
 }
 
@@ -50,13 +65,24 @@ function activated(result: Activation): PolicyVersion {
     case 'activated':
       return result.active
     case 'stale':
-      throw new HttpProblem(409, 'policy-version-conflict', `The policy changed meanwhile: the active version is ${result.current}. Reload it and apply your change again.`, { currentVersion: result.current }, { etag: `"${result.current}"` })
+      throw new HttpProblem(
+        409,
+        'policy-version-conflict',
+        `The policy changed meanwhile: the active version is ${result.current}. Reload it and apply your change again.`,
+        { currentVersion: result.current },
+        { etag: `"${result.current}"` },
+      )
     case 'invalid':
       throw invalidPolicy(result.errors)
     case 'table-failed':
-      throw new HttpProblem(422, 'decision-table-failed', `${result.failures.length} decision-table row(s) fail with this policy; send an updated table if the change is intended.`, {
-        failures: result.failures,
-      })
+      throw new HttpProblem(
+        422,
+        'decision-table-failed',
+        `${result.failures.length} decision-table row(s) fail with this policy; send an updated table if the change is intended.`,
+        {
+          failures: result.failures,
+        },
+      )
     case 'lockout':
       throw new HttpProblem(422, 'policy-lockout', result.reason)
   }
@@ -69,7 +95,11 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
     activated(await activate(db, store, proposal, basedOn, author(request), kind))
 
   fastify.get('', {
-    schema: { tags: ['policy'], summary: 'The active policy version (ETag: its version)', response: { 200: PolicyBody, ...protectedErrors } },
+    schema: {
+      tags: ['policy'],
+      summary: 'The active policy version (ETag: its version)',
+      response: { 200: PolicyBody, ...protectedErrors },
+    },
     handler: async (request, reply) => {
       request.authz.assertAccess('read', 'PolicyVersion')
       return sendActive(reply, store.snapshot)
@@ -77,12 +107,22 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/versions', {
-    schema: { tags: ['policy'], summary: 'Version history', querystring: VersionListQuery, response: { 200: page(VersionSummary), ...protectedErrors } },
+    schema: {
+      tags: ['policy'],
+      summary: 'Version history',
+      querystring: VersionListQuery,
+      response: { 200: page(VersionSummary), ...protectedErrors },
+    },
     handler: async (request) => request.authz.list('PolicyVersion', request.query, { shape: versionShape, toItem: toSummary }),
   })
 
   fastify.get('/versions/:v', {
-    schema: { tags: ['policy'], summary: 'One version, with its rules and decision table', params: VersionParams, response: { 200: VersionDetail, ...protectedErrors } },
+    schema: {
+      tags: ['policy'],
+      summary: 'One version, with its rules and decision table',
+      params: VersionParams,
+      response: { 200: VersionDetail, ...protectedErrors },
+    },
     handler: async (request) => {
       const row = await request.authz.findOne('PolicyVersion', request.params.v)
       return { ...toSummary(row), rules: row.rules as RoleRule[], table: row.table as DecisionRowData[] }
@@ -99,7 +139,8 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request) => {
       request.authz.assertAccess('create', 'PolicyVersion')
       const reviewed = await review(db, store.snapshot, request.body, { impact: true })
-      if (!reviewed.valid) return { valid: false, errors: reviewed.errors, table: null, flips: [], impact: null, lockout: null, rules: reviewed.rules }
+      if (!reviewed.valid)
+        return { valid: false, errors: reviewed.errors, table: null, flips: [], impact: null, lockout: null, rules: reviewed.rules }
       const { table, flips, impact, lockout, rules } = reviewed
       return { valid: true, errors: [], table, flips, impact, lockout, rules }
     },

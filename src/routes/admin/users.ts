@@ -7,7 +7,11 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
     schema: { tags: ['admin'], summary: 'Users', querystring: UserListQuery, response: { 200: page(User), ...protectedErrors } },
     handler: async (request) =>
-      request.authz.list('User', request.query, { filters: [searchAny(['username'], request.query.search)], shape: userShape, toItem: toUser }),
+      request.authz.list('User', request.query, {
+        filters: [searchAny(['username'], request.query.search)],
+        shape: userShape,
+        toItem: toUser,
+      }),
   })
 
   fastify.get('/:id', {

@@ -31,7 +31,9 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
         return reply.code(201).send(user)
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') {
-          throw new HttpProblem(409, 'username-taken', 'This username is already taken.', { errors: [{ field: 'username', message: 'is already taken' }] })
+          throw new HttpProblem(409, 'username-taken', 'This username is already taken.', {
+            errors: [{ field: 'username', message: 'is already taken' }],
+          })
         }
         throw error
       }
@@ -51,7 +53,13 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
       const { username, password } = request.body
       const wait = throttle.retryAfter(username, request.ip)
       if (wait > 0) {
-        throw new HttpProblem(429, 'too-many-login-failures', `Too many failed logins for this username from your address; try again in ${wait} s.`, {}, { 'retry-after': String(wait) })
+        throw new HttpProblem(
+          429,
+          'too-many-login-failures',
+          `Too many failed logins for this username from your address; try again in ${wait} s.`,
+          {},
+          { 'retry-after': String(wait) },
+        )
       }
       const user = await db.user.findUnique({ where: { username }, select: { id: true, passwordHash: true } })
       // Hash even for an unknown username: the answer time must not tell which usernames exist.

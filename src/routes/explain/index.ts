@@ -8,7 +8,12 @@ import { ExplainBody, Explanation } from './schema.ts'
 // answered like a missing one, so explain leaks nothing.
 const explainRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/explain', {
-    schema: { tags: ['policy'], summary: 'Which rule decides an action on an object', body: ExplainBody, response: { 200: Explanation, ...protectedErrors } },
+    schema: {
+      tags: ['policy'],
+      summary: 'Which rule decides an action on an object',
+      body: ExplainBody,
+      response: { 200: Explanation, ...protectedErrors },
+    },
     handler: async (request) => {
       const { action, subject, id, userId } = request.body
       const asker = request.authz

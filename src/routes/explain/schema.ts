@@ -6,7 +6,9 @@ export const ExplainBody = Type.Object(
     action: Type.Enum([...ACTIONS.filter((a) => a !== 'manage')]),
     subject: Type.Enum([...OBJECT_SUBJECTS]),
     id: Type.Integer({ minimum: 1, maximum: 2147483647 }),
-    userId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Ask about another user (needs read access to that user)' })),
+    userId: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Ask about another user (needs read access to that user)' }),
+    ),
   },
   { additionalProperties: false },
 )

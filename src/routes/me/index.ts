@@ -7,7 +7,8 @@ const me: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['auth'],
       summary: 'The caller and their CASL rules',
-      description: 'rules are packed with @casl/ability `packRules`, placeholders resolved: `unpackRules` + `createPrismaAbility` rebuild the same ability.',
+      description:
+        'rules are packed with @casl/ability `packRules`, placeholders resolved: `unpackRules` + `createPrismaAbility` rebuild the same ability.',
       response: {
         200: Type.Object({
           id: Type.Integer(),

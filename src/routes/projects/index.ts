@@ -6,7 +6,12 @@ import { Project, ProjectCreate, ProjectListQuery, ProjectUpdate, projectShape, 
 
 const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
-    schema: { tags: ['projects'], summary: 'Projects the caller may read', querystring: ProjectListQuery, response: { 200: page(Project), ...protectedErrors } },
+    schema: {
+      tags: ['projects'],
+      summary: 'Projects the caller may read',
+      querystring: ProjectListQuery,
+      response: { 200: page(Project), ...protectedErrors },
+    },
     handler: async (request) =>
       request.authz.list('Project', request.query, {
         filters: [searchAny(['name', 'description'], request.query.search)],
@@ -16,7 +21,12 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('', {
-    schema: { tags: ['projects'], summary: 'Create a project owned by the caller', body: ProjectCreate, response: { 201: Project, ...protectedErrors } },
+    schema: {
+      tags: ['projects'],
+      summary: 'Create a project owned by the caller',
+      body: ProjectCreate,
+      response: { 201: Project, ...protectedErrors },
+    },
     handler: async (request, reply) => {
       // The owner comes from the token; the policy decides whether this owner may create it.
       const data = { ...request.body, ownerId: request.account.id }
@@ -31,12 +41,23 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.patch('/:id', {
-    schema: { tags: ['projects'], summary: 'Change a project', params: IdParams, body: ProjectUpdate, response: { 200: Project, ...protectedErrors } },
+    schema: {
+      tags: ['projects'],
+      summary: 'Change a project',
+      params: IdParams,
+      body: ProjectUpdate,
+      response: { 200: Project, ...protectedErrors },
+    },
     handler: async (request) => toProject(await request.authz.update('Project', request.params.id, request.body, { shape: projectShape })),
   })
 
   fastify.delete('/:id', {
-    schema: { tags: ['projects'], summary: 'Delete a project and its tasks', params: IdParams, response: { 204: NoContent, ...protectedErrors } },
+    schema: {
+      tags: ['projects'],
+      summary: 'Delete a project and its tasks',
+      params: IdParams,
+      response: { 204: NoContent, ...protectedErrors },
+    },
     handler: async (request, reply) => {
       await request.authz.delete('Project', request.params.id)
       return reply.code(204).send(null)

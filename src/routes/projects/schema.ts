@@ -30,7 +30,14 @@ export const ProjectListQuery = listQuery(PROJECT_ORDERING)
 /** What the response needs beyond the row itself. */
 export const projectShape = { include: { owner: { select: { username: true } } } } as const
 
-export function toProject(row: { id: number; name: string; description: string; ownerId: number; createdAt: Date; owner: { username: string } }): Project {
+export function toProject(row: {
+  id: number
+  name: string
+  description: string
+  ownerId: number
+  createdAt: Date
+  owner: { username: string }
+}): Project {
   return {
     id: row.id,
     name: row.name,

@@ -5,7 +5,12 @@ import { Task, TaskCreate, TaskListQuery, TaskUpdate, toTask } from './schema.ts
 
 const tasks: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
-    schema: { tags: ['tasks'], summary: 'Tasks the caller may read', querystring: TaskListQuery, response: { 200: page(Task), ...protectedErrors } },
+    schema: {
+      tags: ['tasks'],
+      summary: 'Tasks the caller may read',
+      querystring: TaskListQuery,
+      response: { 200: page(Task), ...protectedErrors },
+    },
     handler: async (request) => listTasks(request.authz, request.query),
   })
 

@@ -38,7 +38,14 @@ export const TaskListQuery = listQuery(TASK_ORDERING, {
   completed: Type.Optional(Type.Boolean()),
   projectId: Type.Optional(projectId),
 })
-export function toTask(row: { id: number; projectId: number; title: string; description: string; completed: boolean; createdAt: Date }): Task {
+export function toTask(row: {
+  id: number
+  projectId: number
+  title: string
+  description: string
+  completed: boolean
+  createdAt: Date
+}): Task {
   return {
     id: row.id,
     projectId: row.projectId,
