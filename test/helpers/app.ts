@@ -43,12 +43,14 @@ export async function startApp(
     databaseUrl: database.url,
     ...overrides,
   }
-  let app: FastifyInstance | undefined
+  const app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false }).catch(async (error: unknown) => {
+    await database.drop()
+    throw error
+  })
   t.teardown(async () => {
-    await app?.close()
+    await app.close()
     await database.drop()
   })
-  app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false })
   await app.ready()
   return {
     app,
