@@ -181,7 +181,7 @@ function withDates(document: RuleDocument, model: DataModel): RuleDocument {
  * "everything"), and `NOT: {}` matches every row. Lists combine the policy's filter with search
  * and filters, and the impact report negates it, so both become explicit conditions on the key.
  */
-export function explicitFilter(where: Record<string, unknown>, key: string): Record<string, unknown> {
+function explicitFilter(where: Record<string, unknown>, key: string): Record<string, unknown> {
   const nothing = { [key]: { in: [] } }
   const everything = { NOT: nothing }
   const visit = (node: unknown): unknown => {

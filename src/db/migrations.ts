@@ -87,7 +87,7 @@ export function readMigrations(dir = migrationsDir): MigrationList {
  * Names of the migrations in prisma/migrations that the database has not finished applying,
  * read from Prisma's own table: a cheap check that spares loading the engine on every start.
  */
-export async function unappliedMigrations(query: (sql: string) => Promise<Array<{ migration_name: string }>>): Promise<string[]> {
+async function unappliedMigrations(query: (sql: string) => Promise<Array<{ migration_name: string }>>): Promise<string[]> {
   const names = readMigrations().migrationDirectories.map((dir) => dir.path)
   let applied: Set<string>
   try {

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DeniedError } from '../authz/authorizer.ts'
-import { HttpProblem, PROBLEM_BASE, statusTitle, type ProblemBody } from '../http/problem.ts'
+import { HttpProblem, statusTitle, type ProblemBody } from '../http/problem.ts'
 
 // Every error leaves as application/problem+json; nothing internal (stack, SQL) ever does.
 
@@ -84,7 +84,7 @@ function isConnectionError(error: unknown): boolean {
   )
 }
 
-export function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
+function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
   const body: ProblemBody = problem.toBody(request.url)
   return reply.code(problem.status).headers(problem.headers).type('application/problem+json').send(body)
 }
@@ -102,5 +102,4 @@ async function errors(fastify: FastifyInstance) {
   )
 }
 
-export const problemType = (slug: string) => PROBLEM_BASE + slug
 export default fp(errors, { name: 'errors' })

@@ -81,7 +81,7 @@ export function parseDecisionTable(text: string): DecisionRow[] {
 }
 
 /** Rules a row must follow beyond its columns' values; `line` names it in the message. */
-export function checkRow(row: DecisionRow): DecisionRow {
+function checkRow(row: DecisionRow): DecisionRow {
   const at = `line ${row.line}`
   if (!row.role) throw new DecisionTableError(`${at}: role is empty`)
   if (row.action === 'move' && row.subject !== 'Task') throw new DecisionTableError(`${at}: only tasks move`)
@@ -127,7 +127,7 @@ function projectOf(subject: string, row: Record<string, unknown> | null = null):
 }
 
 /** Evaluates one row against a policy with the same decision functions the API uses. */
-export function evaluateRow(policy: CompiledRules, row: DecisionRow): RowResult {
+function evaluateRow(policy: CompiledRules, row: DecisionRow): RowResult {
   const w = world(row.role)
   const ability = policy.abilityFor({ id: ACTOR, username: 'actor', role: row.role })
   const target = row.resource === 'none' ? null : w.byType[row.subject][row.resource]

@@ -26,7 +26,7 @@ const TO_ONE_OPERATORS = new Set(['is', 'isNot'])
 const TO_MANY_OPERATORS = new Set(['some', 'every', 'none'])
 const LOGICAL = new Set(['AND', 'OR', 'NOT'])
 /** Full date-time with a zone, the only form both Prisma and the in-memory check read the same. */
-export const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
 
 export class PolicyValidationError extends Error {
   constructor(readonly errors: PolicyError[]) {

@@ -11,7 +11,7 @@ import { compileRules } from './validate.ts'
 // instance that activated it, within a second elsewhere (PostgreSQL LISTEN/NOTIFY), and by a
 // periodic version check should a notification be missed.
 
-export const POLICY_CHANNEL = 'policy_changed'
+const POLICY_CHANNEL = 'policy_changed'
 
 /** A version of the policy: its rules as written, compiled, and the decision table they pass. */
 export interface PolicyVersion {

@@ -33,7 +33,7 @@ export type IdParams = Static<typeof IdParams>
 
 export const NoContent = Type.Null({ description: 'No content' })
 
-export const MAX_LIMIT = 100
+const MAX_LIMIT = 100
 
 /** limit/offset/search/ordering (restricted to `fields` and their `-` descending forms), plus `extra` filters. */
 export function listQuery<E extends TProperties>(fields: readonly string[], extra: E, defaultOrdering = 'id') {

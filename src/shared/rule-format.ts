@@ -19,7 +19,7 @@ export const RawRuleSchema = Type.Object(
 )
 export type RawRule = Static<typeof RawRuleSchema>
 
-export const RoleName = Type.String({ pattern: ROLE_NAME_PATTERN })
+const RoleName = Type.String({ pattern: ROLE_NAME_PATTERN })
 
 /** Rules grouped by role, in rule order: `{ "<role>": [rule, …], … }` (policies/rules.json). */
 export const RuleDocumentSchema = Type.Record(RoleName, Type.Array(RawRuleSchema))
@@ -29,7 +29,7 @@ export type RuleDocument = Static<typeof RuleDocumentSchema>
 export const RoleRuleSchema = Type.Object({ role: RoleName, ...RawRuleSchema.properties }, { additionalProperties: false })
 export type RoleRule = Static<typeof RoleRuleSchema>
 
-export const MAX_RULES = 5000
+const MAX_RULES = 5000
 export const RuleList = Type.Array(RoleRuleSchema, { maxItems: MAX_RULES })
 
 /** One row of the decision table as stored and sent: role × action × subject × resource → outcome. */

@@ -16,7 +16,7 @@ export const UserUpdate = Type.Object(
 )
 export type UserUpdate = Static<typeof UserUpdate>
 
-export const USER_ORDERING = ['id', 'username', 'createdAt'] as const
+const USER_ORDERING = ['id', 'username', 'createdAt'] as const
 export const UserListQuery = listQuery(USER_ORDERING, {})
 
 /** Never the password hash. */
