@@ -4,4 +4,3 @@ export type Role = (typeof ROLES)[number]
 
 /** The role every new account gets; a request body can never choose another. */
 export const DEFAULT_ROLE: Role = 'member'
-
