@@ -95,7 +95,10 @@ export class AuditLog {
       await this.db.auditEvent.createMany({ data: batch })
       return
     } catch (error) {
-      if (batch.length === 1) return this.lost(batch[0]!, error)
+      if (batch.length === 1) {
+        this.lost(batch[0]!, error)
+        return
+      }
       this.log.warn({ err: error, rows: batch.length }, 'audit batch refused; writing its rows one by one')
     }
     for (const row of batch) {
@@ -124,7 +127,7 @@ export function storable(event: AuditRecord): AuditRecord {
     const value = out[column]
     if (typeof value === 'string') out[column] = clean(value, width)
   }
-  if (out.detail !== undefined && out.detail !== null) out.detail = boundedJson(out.detail, 3) as Prisma.InputJsonValue
+  if (out.detail !== undefined) out.detail = boundedJson(out.detail, 3) as Prisma.InputJsonValue
   return out
 }
 
