@@ -143,9 +143,7 @@ for (const engine of engines) {
         const rules: RoleRule[] = [
           ...base.filter((r) => r.role !== 'member'),
           // As the API receives them: parsed JSON (fast-check builds objects without a prototype).
-          ...(JSON.parse(JSON.stringify(generated)) as typeof generated).map(
-            (r, i) => ({ ...r, id: `gen.${i}`, role: 'member' }) as RoleRule,
-          ),
+          ...(JSON.parse(JSON.stringify(generated)) as typeof generated).map((r, i) => ({ ...r, id: `gen.${i}`, role: 'member' })),
         ]
         // The full review (impact on live data included) is slow; every fifth set goes through it.
         if (run++ % 5 === 0) {
