@@ -95,6 +95,8 @@ function nonEmpty(rows: DecisionRow[]): DecisionRow[] {
 export function checkRow(row: DecisionRow): DecisionRow {
   const at = `line ${row.line}`
   if (!row.role) throw new DecisionTableError(`${at}: role is empty`)
+  // Tables are stored as JSONB, which refuses the NUL character.
+  if (row.note.includes('\u0000')) throw new DecisionTableError(`${at}: the note contains the NUL character`)
   if (row.action === 'move' && row.subject !== 'Task') throw new DecisionTableError(`${at}: only tasks move`)
   if (row.action === 'create' && row.subject === 'User') throw new DecisionTableError(`${at}: users are created by registering`)
   if (row.action === 'create' && row.subject === 'Project' && row.resource !== 'own') {

@@ -83,6 +83,11 @@ type Report = (path: string, message: string) => void
 /** Text that reaches PostgreSQL (rules are stored as JSONB, which refuses NUL). */
 function checkText(rule: RawRule, report: Report): void {
   if (rule.reason?.includes('\u0000')) report('reason', 'the NUL character is not allowed')
+  for (const field of list(rule.fields)) {
+    if (field.includes('\u0000')) report('fields', 'the NUL character is not allowed')
+    else if (field.length > CONDITION_LIMITS.stringLength)
+      report('fields', `a field longer than ${CONDITION_LIMITS.stringLength} characters`)
+  }
 }
 
 /**

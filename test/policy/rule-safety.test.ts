@@ -69,6 +69,7 @@ t.test('refused: secrets, shapes SQL and memory read differently, shapes Prisma 
     ['NUL in a value', project({ name: 'a\u0000b' }), /NUL character/],
     ['NUL in a name', project({ 'na\u0000me': 'a' }), /NUL character/],
     ['NUL in a reason', { id: 'r', action: 'read', subject: 'Project', reason: 'why\u0000' }, /NUL character/],
+    ['NUL in a field pattern', { id: 'r', action: 'update', subject: 'Project', fields: ['na*\u0000'] }, /NUL character/],
   ]
   for (const [name, rule, message] of cases) {
     const errors = errorsOf([rule])
@@ -97,8 +98,9 @@ t.test('a date condition in a role whose rules name the user is evaluated, not t
     {
       member: [
         { id: 'own', action: 'read', subject: 'Project', conditions: { ownerId: '${user.id}' } },
-        { id: 'old', action: 'delete', subject: 'Project', inverted: true, conditions: { createdAt: { lt: '2020-06-01T12:00:00+02:00' } } },
+        // Later rules take precedence: the inverted one below restricts this one.
         { id: 'del', action: 'delete', subject: 'Project' },
+        { id: 'old', action: 'delete', subject: 'Project', inverted: true, conditions: { createdAt: { lt: '2020-06-01T12:00:00+02:00' } } },
       ],
     },
     1,
@@ -205,6 +207,15 @@ for (const engine of engines) {
       t.equal(withOddRow.statusCode, 200, 'a table row for role "constructor" is evaluated')
       t.match(withOddRow.json(), { valid: true, table: { failed: 0 } })
       t.match((await validate({ rules, table: [] })).json(), { valid: false, errors: [{ path: 'table', message: /no rows/ }] })
+      const table = (await active(api, admin)).table as Array<Record<string, unknown>>
+      const noted = [{ ...table[0], note: 'a\u0000b' }, ...table.slice(1)]
+      t.match((await validate({ rules, table: noted })).json(), { valid: false, errors: [{ path: 'table', message: /NUL/ }] })
+      assertProblem(t, await put(rules, noted), 400, 'policy-invalid')
+      const { version } = await active(api, admin)
+      const withMessage = { method: 'PUT' as const, url: '/api/admin/policies', as: admin, headers: { 'if-match': `"${version}"` } }
+      assertProblem(t, await api.request({ ...withMessage, payload: { rules, message: 'why\u0000' } }), 400)
+      const rollback = { method: 'POST' as const, url: '/api/admin/policies/rollback', as: admin }
+      assertProblem(t, await api.request({ ...rollback, payload: { version: 1, message: 'why\u0000' } }), 400)
       assertProblem(t, await put(rules, []), 400, 'policy-invalid')
     })
 
