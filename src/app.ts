@@ -32,6 +32,15 @@ export interface BuildOptions {
 
 const BODY_LIMIT = 64 * 1024
 
+/** What an incoming `x-request-id` may be: it lands in logs and in a 100-character audit column. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
+
+/** The caller's `x-request-id` when it is safe to keep, else a new UUID. */
+export function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID()
+}
+
 export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? {
@@ -39,11 +48,16 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       redact: ['req.headers.authorization', 'req.body.password', '*.password', '*.accessToken'],
     },
     bodyLimit: BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
+    // Fastify would take any x-request-id as is; ours is read by genReqId, which checks it.
+    requestIdHeader: false,
     // A hop count is valid at runtime (proxy-addr) though the types list only boolean, string and function.
     trustProxy: config.trustProxy as boolean | string,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestId,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // The caller can correlate its request with our logs and audit records.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
 
   // JSON only: a text/plain body is a 415, not a string handed to the validators.
   app.removeContentTypeParser('text/plain')

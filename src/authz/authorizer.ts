@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { AppAbility, CompiledRules } from './compiled-rules.ts'
-import { dataModel } from './data-model.ts'
+import { dataModel, readableScalars } from './data-model.ts'
 import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from './decisions.ts'
 import type { PolicyUser } from './placeholders.ts'
 
@@ -198,7 +198,8 @@ export class Authorizer {
     if (shape.select)
       return delegate(db, subject).findUnique({ where, select: mergeSelects({ ...scalarSelect(subject), ...needs }, shape.select as Row) })
     const include = mergeSelects(needs, (shape.include ?? {}) as Row)
-    return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}) })
+    const omit = secretOmit(subject)
+    return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}), ...(omit ? { omit } : {}) })
   }
 
   private async loadParent(db: Db, subject: Subject, data: Row): Promise<ParentRef | undefined> {
@@ -219,11 +220,15 @@ function primaryKey(subject: string): string {
   return dataModel().get(subject)!.primaryKey
 }
 
-/** Every scalar of the subject: what the rules may read of the row itself. */
+/** Every scalar of the subject the rules may read: secrets are never loaded for a decision. */
 function scalarSelect(subject: string): Row {
-  return Object.fromEntries(
-    [...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar').map((field) => [field.name, true]),
-  )
+  return Object.fromEntries(readableScalars(dataModel().get(subject)!).map((field) => [field.name, true]))
+}
+
+/** Prisma `omit` of the subject's secret fields, if it has any. */
+function secretOmit(subject: string): Row | undefined {
+  const secrets = [...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar' && field.secret)
+  return secrets.length ? Object.fromEntries(secrets.map((field) => [field.name, true])) : undefined
 }
 
 function isForeignKey(subject: string, field: string): boolean {

@@ -125,7 +125,8 @@ function addRelations(where: unknown, info: ModelInfo, model: DataModel, select:
     const field = info.fields.get(key)
     if (!field) continue
     if (field.kind === 'scalar') {
-      if (scalars) select[key] = true
+      // Validation refuses rules on secrets; should one get here, it still is not loaded.
+      if (scalars && !field.secret) select[key] = true
       continue
     }
     const entry = (select[key] ??= { select: {} }) as { select: Record<string, unknown> }

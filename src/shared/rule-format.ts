@@ -56,7 +56,11 @@ export interface RuleSet {
 
 export function toDocument(rules: RoleRule[]): RuleDocument {
   const document: RuleDocument = {}
-  for (const { role, ...rule } of rules) (document[role] ??= []).push(rule)
+  for (const { role, ...rule } of rules) {
+    // A role named like an Object.prototype member ("constructor") must start its own list.
+    if (!Object.hasOwn(document, role)) Object.defineProperty(document, role, { value: [], enumerable: true, writable: true })
+    document[role]!.push(rule)
+  }
   return document
 }
 
