@@ -2,11 +2,14 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { loadConfig, type AppConfig } from '../../src/config.ts'
-import { hashPassword } from '../../src/auth/password.ts'
+import { hashPassword, type ScryptCost } from '../../src/auth/password.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'
 export const PASSWORD = 'correct horse battery'
+
+/** Far below production's (OWASP) cost, which takes a large part of a second per hash by design. */
+export const TEST_PASSWORD_COST: ScryptCost = { N: 2 ** 10, r: 8, p: 1 }
 
 // One scrypt hash for every fixture user: hashing is deliberately slow.
 let passwordHash: Promise<string> | undefined
@@ -41,6 +44,7 @@ export async function startApp(
   const config: AppConfig = {
     ...loadConfig({ JWT_SECRET: TEST_SECRET }),
     databaseUrl: database.url,
+    passwordCost: TEST_PASSWORD_COST,
     ...overrides,
   }
   let app: FastifyInstance | undefined
@@ -55,7 +59,7 @@ export async function startApp(
     database,
     config,
     async user(role = 'member', username = `user${process.pid}_${++counter}`) {
-      passwordHash ??= hashPassword(PASSWORD)
+      passwordHash ??= hashPassword(PASSWORD, TEST_PASSWORD_COST)
       const user = await app.db.user.create({ data: { username, role, passwordHash: await passwordHash } })
       const token = app.issueToken(user).accessToken
       return { id: user.id, username, role, token, auth: { authorization: `Bearer ${token}` } }
