@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { loadConfig, type AppConfig } from '../../src/config.ts'
 import { hashPassword, type ScryptCost } from '../../src/auth/password.ts'
+import { postgresDriver } from '../../src/db/adapters.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'
@@ -68,6 +69,26 @@ export async function startApp(
       return app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
     },
   }
+}
+
+/**
+ * Another server on `api`'s database, as a second instance of a deployment would be: its own
+ * connection pool on PostgreSQL; on PGlite, which one process owns, the same embedded database.
+ */
+export async function secondInstance(
+  t: Test,
+  api: TestApp,
+  overrides: Partial<AppConfig> = {},
+  logger: BuildOptions['logger'] = false,
+): Promise<FastifyInstance> {
+  const driver = api.database.url ? postgresDriver(api.database.url, 2) : api.database.driver
+  const app = await buildApp({ ...api.config, ...overrides }, { driver, logger })
+  t.teardown(async () => {
+    await app.close()
+    if (driver !== api.database.driver) await driver.close()
+  })
+  await app.ready()
+  return app
 }
 
 /** Asserts an RFC 9457 answer: status, problem+json and the usual members, no stack. */

@@ -15,15 +15,5 @@ CREATE INDEX "rate_limits_expires_at_idx" ON "rate_limits"("expires_at");
 
 -- Usernames are one account whatever their case. Prisma's schema cannot express an index on an
 -- expression, so it lives here only. Accounts that already differ only in case cannot be merged
--- automatically: the upgrade stops and names them, to be renamed first.
-DO $$
-DECLARE clashes text;
-BEGIN
-  SELECT string_agg(names, '; ') INTO clashes FROM (
-    SELECT string_agg(username, ', ' ORDER BY id) AS names FROM "users" GROUP BY lower(username) HAVING count(*) > 1
-  ) AS groups;
-  IF clashes IS NOT NULL THEN
-    RAISE EXCEPTION 'usernames that differ only in case must be renamed before this migration: %', clashes;
-  END IF;
-END $$;
+-- automatically: the index then fails to build, naming the duplicated name, to be renamed first.
 CREATE UNIQUE INDEX "users_username_lower_key" ON "users" (lower("username"));
