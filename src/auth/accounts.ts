@@ -36,12 +36,7 @@ export async function findAccount(db: Db, username: string): Promise<StoredAccou
  * time must not tell which usernames exist). A hash made with other parameters than `cost` is
  * replaced by one made with `cost`, now that the password is known.
  */
-export async function checkCredentials(
-  db: Db,
-  username: string,
-  password: string,
-  cost: ScryptCost,
-): Promise<StoredAccount | undefined> {
+export async function checkCredentials(db: Db, username: string, password: string, cost: ScryptCost): Promise<StoredAccount | undefined> {
   const account = await findAccount(db, username)
   const valid = await verifyPassword(password, account?.passwordHash ?? (await decoyHash(cost)))
   if (!account || !valid) return undefined
