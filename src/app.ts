@@ -5,7 +5,7 @@ import type { DatabaseDriver } from './db/adapters.ts'
 import configPlugin from './plugins/config.ts'
 import security from './plugins/security.ts'
 import validation from './plugins/validation.ts'
-import errors from './plugins/errors.ts'
+import errors, { frameworkError } from './plugins/errors.ts'
 import docs from './plugins/docs.ts'
 import database from './plugins/database.ts'
 import bootstrapAdmin from './plugins/bootstrap-admin.ts'
@@ -53,6 +53,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     // A hop count is valid at runtime (proxy-addr) though the types list only boolean, string and function.
     trustProxy: config.trustProxy as boolean | string,
     genReqId: requestId,
+    frameworkErrors: frameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // The caller can correlate its request with our logs and audit records.
   app.addHook('onRequest', async (request, reply) => {

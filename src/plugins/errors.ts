@@ -38,6 +38,15 @@ function deniedProblem({ decision }: DeniedError): HttpProblem {
   })
 }
 
+/** PostgreSQL data exceptions that only a request's values cause: out-of-range or malformed dates, numbers, characters. */
+const INPUT_SQLSTATES = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05'])
+
+function sqlState(error: unknown): string | undefined {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta
+  const code = meta?.driverAdapterError?.cause?.originalCode
+  return typeof code === 'string' ? code : undefined
+}
+
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024'])
 
 function toProblem(error: FastifyError & { code?: string }): HttpProblem {
@@ -45,6 +54,10 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
   if (error instanceof DeniedError) return deniedProblem(error)
   if (error.validation) return validationProblem(error)
   switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return new HttpProblem(400, 'invalid-url', 'The URL is not validly percent-encoded.')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpProblem(414, 'uri-too-long', 'A part of the URL path is longer than this server accepts.')
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HttpProblem(413, 'body-too-large', 'The request body is larger than this endpoint accepts.')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -61,6 +74,10 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
       return new HttpProblem(409, 'conflict', 'The data changed while this request ran; reload and try again.')
     case 'P2025':
       return new HttpProblem(404, 'not-found', 'The record no longer exists.')
+  }
+  if (error.code === 'P2020' || INPUT_SQLSTATES.has(sqlState(error) ?? '')) {
+    // Valid to the schema but not to the database, such as a timestamp in year 0: the client's to fix.
+    return new HttpProblem(400, 'value-out-of-range', 'A value in the request is out of the range the database can store or compare.')
   }
   if (error instanceof SyntaxError) return new HttpProblem(400, 'invalid-json', 'The request body is not valid JSON.')
   if (PRISMA_UNAVAILABLE.has(error.code) || isConnectionError(error)) {
@@ -87,6 +104,11 @@ function isConnectionError(error: unknown): boolean {
 function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
   const body: ProblemBody = problem.toBody(request.url)
   return reply.code(problem.status).headers(problem.headers).type('application/problem+json').send(body)
+}
+
+/** Fastify's `frameworkErrors`: what the router refuses before any route or hook runs. */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, toProblem(error), request)
 }
 
 async function errors(fastify: FastifyInstance) {
