@@ -107,8 +107,8 @@ function sendProblem(reply: FastifyReply, problem: HttpProblem, request: Fastify
 }
 
 /** Fastify's `frameworkErrors`: what the router refuses before any route or hook runs. */
-export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, toProblem(error), request)
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, toProblem(error), request)
 }
 
 async function errors(fastify: FastifyInstance) {
