@@ -7,6 +7,7 @@ import security from './plugins/security.ts'
 import validation from './plugins/validation.ts'
 import errors from './plugins/errors.ts'
 import docs from './plugins/docs.ts'
+import requestId from './plugins/request-id.ts'
 import database from './plugins/database.ts'
 import bootstrapAdmin from './plugins/bootstrap-admin.ts'
 import auth from './plugins/auth.ts'
@@ -21,6 +22,7 @@ import policies from './routes/admin/policies.ts'
 import audit from './routes/admin/audit.ts'
 import explain from './routes/explain/index.ts'
 import consoleAssets from './routes/console-assets/index.ts'
+import problems from './routes/problems/index.ts'
 
 export interface BuildOptions {
   /** An open database driver (tests share one); otherwise opened from `config`. */
@@ -48,6 +50,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   // JSON only: a text/plain body is a 415, not a string handed to the validators.
   app.removeContentTypeParser('text/plain')
   await app.register(configPlugin, { config })
+  await app.register(requestId)
   await app.register(security)
   await app.register(validation)
   await app.register(errors)
@@ -58,6 +61,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(authorization)
 
   await app.register(health)
+  await app.register(problems, { prefix: '/problems' })
   await app.register(
     async (api) => {
       // Every /api route needs a valid token, except those marked public (register, login).

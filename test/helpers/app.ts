@@ -4,6 +4,7 @@ import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { loadConfig, type AppConfig } from '../../src/config.ts'
 import { hashPassword } from '../../src/auth/password.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
+import { assertProblemTypesServed, recordProblemType } from './problem-types.ts'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'
 export const PASSWORD = 'correct horse battery'
@@ -44,9 +45,14 @@ export async function startApp(
     ...overrides,
   }
   let app: FastifyInstance | undefined
+  const problemTypes = new Set<string>()
   t.teardown(async () => {
-    await app?.close()
-    await database.drop()
+    try {
+      if (app) await assertProblemTypesServed(app, problemTypes)
+    } finally {
+      await app?.close()
+      await database.drop()
+    }
   })
   app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false })
   await app.ready()
@@ -60,8 +66,10 @@ export async function startApp(
       const token = app.issueToken(user).accessToken
       return { id: user.id, username, role, token, auth: { authorization: `Bearer ${token}` } }
     },
-    request({ as, headers, ...options }) {
-      return app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
+    async request({ as, headers, ...options }) {
+      const res = await app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
+      recordProblemType(res, problemTypes)
+      return res
     },
   }
 }
@@ -74,7 +82,8 @@ export function assertProblem(t: Test, res: LightMyRequestResponse, status: numb
   t.equal(body.status, status)
   t.type(body.title, 'string')
   t.type(body.detail, 'string')
-  if (slug) t.equal(body.type, `https://projects-tasks.dev/problems/${slug}`)
+  if (slug) t.equal(body.type, `/problems/${slug}`)
+  t.equal(body.requestId, res.headers['x-request-id'], 'the request id, as in the header')
   t.notMatch(res.body, /\bat .+:\d+:\d+|prisma\.|SELECT |stack/i, 'no stack trace or SQL')
   return body
 }

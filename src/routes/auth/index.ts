@@ -15,6 +15,7 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { public: true },
     schema: {
       tags: ['auth'],
+      operationId: 'register',
       summary: 'Create an account (role member)',
       security: [],
       body: Credentials,
@@ -44,6 +45,7 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { public: true },
     schema: {
       tags: ['auth'],
+      operationId: 'login',
       summary: 'Exchange credentials for a bearer token',
       security: [],
       body: Credentials,

@@ -7,12 +7,24 @@ const Status = Type.Object({ status: Type.String() })
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness: the process answers', security: [], response: { 200: Status } },
+    schema: {
+      tags: ['health'],
+      operationId: 'getHealth',
+      summary: 'Liveness: the process answers',
+      security: [],
+      response: { 200: Status },
+    },
     handler: async () => ({ status: 'ok' }),
   })
 
   fastify.get('/ready', {
-    schema: { tags: ['health'], summary: 'Readiness: the database answers', security: [], response: { 200: Status, 503: ProblemSchema } },
+    schema: {
+      tags: ['health'],
+      operationId: 'getReadiness',
+      summary: 'Readiness: the database answers',
+      security: [],
+      response: { 200: Status, 503: ProblemSchema },
+    },
     handler: async () => {
       try {
         await fastify.db.$queryRaw`SELECT 1`
