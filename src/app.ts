@@ -65,7 +65,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(
     async (api) => {
       // Every /api route needs a valid token, except those marked public (register, login).
-      api.addHook('onRequest', api.authenticate)
+      api.addHook('onRequest', (request) => api.authenticate(request))
       await api.register(authRoutes, { prefix: '/auth' })
       await api.register(me, { prefix: '/me' })
       await api.register(projects, { prefix: '/projects' })

@@ -124,11 +124,11 @@ app.post('/api/tasks', async (request, reply) => {
     })
     if (!target.rowCount) {
       await client.query('ROLLBACK')
-      return reply.code(400).send(problem(400, 'projectId: no project with this id exists.'))
+      return await reply.code(400).send(problem(400, 'projectId: no project with this id exists.'))
     }
     if (target.rows[0].owner_id !== me(request)) {
       await client.query('ROLLBACK')
-      return reply.code(403).send(problem(403, 'You cannot create tasks for this project.'))
+      return await reply.code(403).send(problem(403, 'You cannot create tasks for this project.'))
     }
     const { rows } = await client.query({
       name: 'task-insert',
@@ -136,7 +136,7 @@ app.post('/api/tasks', async (request, reply) => {
       values: [body.projectId, body.title],
     })
     await client.query('COMMIT')
-    return reply.code(201).send(task(rows[0]))
+    return await reply.code(201).send(task(rows[0]))
   } finally {
     client.release()
   }
@@ -153,9 +153,9 @@ app.patch('/api/tasks/:id', async (request, reply) => {
 })
 
 await app.listen({ host: '127.0.0.1', port })
-process.on('SIGTERM', () =>
-  app
+process.on('SIGTERM', () => {
+  void app
     .close()
     .then(() => pool.end())
-    .then(() => process.exit(0)),
-)
+    .then(() => process.exit(0))
+})

@@ -117,12 +117,7 @@ export class Authorizer {
   }
 
   /** One object the caller may `action`: 404 when missing or unreadable, 403 when readable but not allowed. */
-  async findOne<S extends Subject, A extends Shape<S> = Record<never, never>>(
-    subject: S,
-    id: number,
-    action = 'read',
-    shape?: A,
-  ): Promise<Found<S, A>> {
+  async findOne<S extends Subject, A extends Shape<S> = object>(subject: S, id: number, action = 'read', shape?: A): Promise<Found<S, A>> {
     return (await this.check(this.db, subject, id, action, shape)) as Found<S, A>
   }
 
@@ -131,7 +126,7 @@ export class Authorizer {
    * fields the client chose (checked against field rules); the rest, such as an owner taken
    * from the token, are the server's.
    */
-  async create<S extends Subject, A extends Shape<S> = Record<never, never>>(
+  async create<S extends Subject, A extends Shape<S> = object>(
     subject: S,
     data: CreateData<S>,
     options: { clientFields?: string[]; shape?: A } = {},
@@ -152,7 +147,7 @@ export class Authorizer {
    * `before` runs after the checks, in the same transaction, for invariants the policy cannot
    * express (it may throw).
    */
-  async update<S extends Subject, A extends Shape<S> = Record<never, never>>(
+  async update<S extends Subject, A extends Shape<S> = object>(
     subject: S,
     id: number,
     changes: UpdateData<S>,

@@ -22,7 +22,7 @@ export class CompiledRules {
   private readonly personalRoles = new Set<string>()
   private readonly userAbilities = new Map<string, AppAbility>()
   /** For a role the policy does not mention: no rules, so everything is denied. */
-  private readonly noAbility = createPrismaAbility([]) as AppAbility
+  private readonly noAbility = createPrismaAbility<AppAbility>([])
   private readonly filters = new WeakMap<AppAbility, Map<string, Readonly<Record<string, unknown>>>>()
 
   readonly document: RuleDocument
@@ -40,7 +40,7 @@ export class CompiledRules {
       if (rules.some((rule) => containsPlaceholder(rule.conditions))) {
         this.personalRoles.add(role)
       } else {
-        this.staticAbilities.set(role, createPrismaAbility(rules as never) as AppAbility)
+        this.staticAbilities.set(role, createPrismaAbility<AppAbility>(rules as never))
       }
     }
   }
@@ -66,7 +66,7 @@ export class CompiledRules {
     const key = `${user.id}\u0000${user.role}\u0000${user.username}`
     const cached = this.userAbilities.get(key)
     if (cached) return cached
-    const ability = createPrismaAbility(this.rulesFor(user) as never) as AppAbility
+    const ability = createPrismaAbility<AppAbility>(this.rulesFor(user) as never)
     if (this.userAbilities.size >= ABILITY_CACHE_SIZE) {
       this.userAbilities.delete(this.userAbilities.keys().next().value!)
     }
@@ -81,7 +81,7 @@ export class CompiledRules {
    */
   filterFor(ability: AppAbility, action: string, subject: string): Readonly<Record<string, unknown>> {
     let byKey = this.filters.get(ability)
-    if (!byKey) this.filters.set(ability, (byKey = new Map()))
+    if (!byKey) this.filters.set(ability, (byKey = new Map<string, Readonly<Record<string, unknown>>>()))
     const key = `${action}\u0000${subject}`
     let filter = byKey.get(key)
     if (!filter) {
@@ -115,7 +115,7 @@ function collectRelationSelects(document: RuleDocument, model: DataModel): Map<s
 }
 
 /** Adds to `select` what `where` reads through relations (and, below the subject itself, the scalars). */
-function addRelations(where: unknown, info: ModelInfo, model: DataModel, select: Record<string, any>, scalars = false): void {
+function addRelations(where: unknown, info: ModelInfo, model: DataModel, select: Record<string, unknown>, scalars = false): void {
   if (!where || typeof where !== 'object') return
   for (const [key, value] of Object.entries(where)) {
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
@@ -128,7 +128,7 @@ function addRelations(where: unknown, info: ModelInfo, model: DataModel, select:
       if (scalars) select[key] = true
       continue
     }
-    const entry = (select[key] ??= { select: {} })
+    const entry = (select[key] ??= { select: {} }) as { select: Record<string, unknown> }
     for (const nested of Object.values(value as object)) addRelations(nested, model.get(field.target)!, model, entry.select, true)
   }
 }

@@ -62,7 +62,7 @@ async function auth(fastify: FastifyInstance) {
   fastify.decorateRequest('account', null as unknown as PolicyUser)
 
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
-    if (request.routeOptions.config?.public) return
+    if (request.routeOptions.config.public) return
     const header = request.headers.authorization
     if (!header) throw unauthorized('Authentication required: send "Authorization: Bearer <token>".')
     if (!/^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(header)) {

@@ -63,7 +63,7 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
       return new HttpProblem(404, 'not-found', 'The record no longer exists.')
   }
   if (error instanceof SyntaxError) return new HttpProblem(400, 'invalid-json', 'The request body is not valid JSON.')
-  if (PRISMA_UNAVAILABLE.has(error.code ?? '') || isConnectionError(error)) {
+  if (PRISMA_UNAVAILABLE.has(error.code) || isConnectionError(error)) {
     return new HttpProblem(503, 'database-unavailable', 'The database is unavailable; try again shortly.', {}, { 'retry-after': '1' })
   }
   const status = error.statusCode ?? 500
@@ -74,8 +74,10 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
 }
 
 function isConnectionError(error: unknown): boolean {
-  const text = String((error as Error)?.message ?? '')
-  const code = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string }).code
+  if (typeof error !== 'object' || error === null) return false
+  const { message, code: ownCode, cause } = error as { message?: unknown; code?: string; cause?: { code?: string } }
+  const text = typeof message === 'string' ? message : ''
+  const code = cause?.code ?? ownCode
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001'].includes(code ?? '') ||
     /connection (terminated|refused|timeout)|Can't reach database|DatabaseNotReachable|timeout exceeded when trying to connect/i.test(text)

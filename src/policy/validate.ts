@@ -235,7 +235,7 @@ function checkTranslatable(rule: RawRule, subjects: string[], report: Report): v
   try {
     const ability = createPrismaAbility([interpolate(rule, sample) as never])
     for (const subject of subjects) {
-      for (const r of ability.rulesFor(list(rule.action)[0]!, subject)) r.ast
+      ability.rulesFor(list(rule.action)[0]!, subject).map((r) => r.ast)
       accessibleBy(ability, list(rule.action)[0]).ofType(subject as never)
     }
   } catch (error) {

@@ -44,17 +44,19 @@ export async function startApp(
     databaseUrl: database.url,
     ...overrides,
   }
-  let app: FastifyInstance | undefined
+  const app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false }).catch(async (error: unknown) => {
+    await database.drop()
+    throw error
+  })
   const problemTypes = new Set<string>()
   t.teardown(async () => {
     try {
-      if (app) await assertProblemTypesServed(app, problemTypes)
+      await assertProblemTypesServed(app, problemTypes)
     } finally {
-      await app?.close()
+      await app.close()
       await database.drop()
     }
   })
-  app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false })
   await app.ready()
   return {
     app,

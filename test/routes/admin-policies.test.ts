@@ -16,7 +16,7 @@ type Row = { role: string; action: string; subject: string; resource: string; ex
 
 async function active(api: TestApp, admin: Account) {
   const res = await api.request({ url: '/api/admin/policies', as: admin })
-  return { etag: res.headers.etag as string, ...(res.json() as { version: number; rules: Rule[]; table: Row[] }) }
+  return { etag: res.headers.etag as string, ...res.json<{ version: number; rules: Rule[]; table: Row[] }>() }
 }
 
 /** Auditors may also update tasks: a deliberate change that flips the auditor × update × Task rows. */

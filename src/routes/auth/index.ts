@@ -29,7 +29,7 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
           data: { username, passwordHash, role: DEFAULT_ROLE },
           select: { id: true, username: true, role: true },
         })
-        return reply.code(201).send(user)
+        return await reply.code(201).send(user)
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') {
           throw new HttpProblem(409, 'username-taken', 'This username is already taken.', {
