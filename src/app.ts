@@ -7,6 +7,7 @@ import security from './plugins/security.ts'
 import validation from './plugins/validation.ts'
 import errors, { frameworkError } from './plugins/errors.ts'
 import docs from './plugins/docs.ts'
+import requestId, { requestIdFor } from './plugins/request-id.ts'
 import database from './plugins/database.ts'
 import bootstrapAdmin from './plugins/bootstrap-admin.ts'
 import auth from './plugins/auth.ts'
@@ -21,6 +22,7 @@ import policies from './routes/admin/policies.ts'
 import audit from './routes/admin/audit.ts'
 import explain from './routes/explain/index.ts'
 import consoleAssets from './routes/console-assets/index.ts'
+import problems from './routes/problems/index.ts'
 
 export interface BuildOptions {
   /** An open database driver (tests share one); otherwise opened from `config`. */
@@ -31,15 +33,6 @@ export interface BuildOptions {
 }
 
 const BODY_LIMIT = 64 * 1024
-
-/** What an incoming `x-request-id` may be: it lands in logs and in a 100-character audit column. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
-
-/** The caller's `x-request-id` when it is safe to keep, else a new UUID. */
-export function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
-  const given = request.headers['x-request-id']
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID()
-}
 
 export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -52,17 +45,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     requestIdHeader: false,
     // A hop count is valid at runtime (proxy-addr) though the types list only boolean, string and function.
     trustProxy: config.trustProxy as boolean | string,
-    genReqId: requestId,
+    genReqId: requestIdFor,
     frameworkErrors: frameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>()
-  // The caller can correlate its request with our logs and audit records.
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-  })
 
   // JSON only: a text/plain body is a 415, not a string handed to the validators.
   app.removeContentTypeParser('text/plain')
   await app.register(configPlugin, { config })
+  await app.register(requestId)
   await app.register(security)
   await app.register(validation)
   await app.register(errors)
@@ -73,6 +63,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(authorization)
 
   await app.register(health)
+  await app.register(problems, { prefix: '/problems' })
   await app.register(
     async (api) => {
       // Every /api route needs a valid token, except those marked public (register, login).

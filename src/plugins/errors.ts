@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DeniedError } from '../authz/authorizer.ts'
-import { HttpProblem, statusTitle, type ProblemBody } from '../http/problem.ts'
+import { HttpProblem, slugForStatus, type ProblemBody } from '../http/problem.ts'
 
 // Every error leaves as application/problem+json; nothing internal (stack, SQL) ever does.
 
@@ -85,7 +85,7 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
   }
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) {
-    return new HttpProblem(status, statusTitle(status).toLowerCase().replaceAll(' ', '-'), error.message)
+    return new HttpProblem(status, slugForStatus(status), error.message)
   }
   return new HttpProblem(500, 'internal-error', 'An unexpected error occurred; it has been logged.')
 }
@@ -101,8 +101,8 @@ function isConnectionError(error: unknown): boolean {
   )
 }
 
-function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
-  const body: ProblemBody = problem.toBody(request.url)
+export function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
+  const body: ProblemBody = problem.toBody(request.url, request.id)
   return reply.code(problem.status).headers(problem.headers).type('application/problem+json').send(body)
 }
 

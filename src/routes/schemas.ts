@@ -4,12 +4,16 @@ import { Type, type Static, type TProperties, type TSchema } from 'typebox'
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ format: 'uri' }),
-    title: Type.String(),
+    type: Type.String({
+      format: 'uri-reference',
+      description: 'The problem type: a reference relative to the request URL (`/problems/<name>`) that answers what it means',
+    }),
+    title: Type.String({ description: 'The title of the problem type' }),
     status: Type.Integer(),
-    detail: Type.Optional(Type.String()),
-    instance: Type.Optional(Type.String()),
-    ruleId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    detail: Type.Optional(Type.String({ description: 'What went wrong with this request' })),
+    instance: Type.Optional(Type.String({ description: 'The path and query of the request' })),
+    requestId: Type.Optional(Type.String({ description: 'The request id, also in the `x-request-id` header and the server logs' })),
+    ruleId: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The deciding rule of a 403; null: no rule allows it' })),
     errors: Type.Optional(
       Type.Array(
         Type.Object(
@@ -20,7 +24,22 @@ export const ProblemSchema = Type.Object(
     ),
   },
   // Problem types add their own members (failures, currentVersion, …).
-  { description: 'RFC 9457 problem details', additionalProperties: true },
+  {
+    $id: 'Problem',
+    description: 'RFC 9457 problem details',
+    additionalProperties: true,
+    examples: [
+      {
+        type: '/problems/validation-error',
+        title: 'Invalid request',
+        status: 400,
+        detail: 'Invalid body: ownerId is not a field this endpoint accepts (unknown or read-only).',
+        instance: '/api/projects',
+        requestId: '5b0b8f6e-3c1f-4c55-9a5e-0d6f1c2b7a10',
+        errors: [{ field: 'ownerId', in: 'body', message: 'is not a field this endpoint accepts (unknown or read-only)' }],
+      },
+    ],
+  },
 )
 
 /** Text PostgreSQL can store: anything but the NUL character. */
@@ -50,13 +69,18 @@ export function listQuery<E extends TProperties>(fields: readonly string[], extr
   )
 }
 
+/** A page of a list; named `<Item>Page` in the OpenAPI document when the item is named. */
 export function page<T extends TSchema>(item: T) {
-  return Type.Object({
-    items: Type.Array(item),
-    total: Type.Integer(),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  })
+  const name = '$id' in item ? item.$id : undefined
+  return Type.Object(
+    {
+      items: Type.Array(item),
+      total: Type.Integer({ description: 'How many items match, on all pages' }),
+      limit: Type.Integer(),
+      offset: Type.Integer(),
+    },
+    typeof name === 'string' ? { $id: `${name}Page` } : {},
+  )
 }
 
 /** Case-insensitive `contains` over several text fields; `%`, `_` and `\\` match themselves. */

@@ -26,7 +26,7 @@ export const RuleDocumentSchema = Type.Record(RoleName, Type.Array(RawRuleSchema
 export type RuleDocument = Static<typeof RuleDocumentSchema>
 
 /** One rule naming its role: the flat form of the database and the admin API. */
-export const RoleRuleSchema = Type.Object({ role: RoleName, ...RawRuleSchema.properties }, { additionalProperties: false })
+export const RoleRuleSchema = Type.Object({ role: RoleName, ...RawRuleSchema.properties }, { $id: 'Rule', additionalProperties: false })
 export type RoleRule = Static<typeof RoleRuleSchema>
 
 const MAX_RULES = 5000
@@ -43,7 +43,7 @@ export const DecisionRowSchema = Type.Object(
     status: Type.Integer({ minimum: 100, maximum: 599 }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },
-  { additionalProperties: false },
+  { $id: 'DecisionRow', additionalProperties: false },
 )
 export type DecisionRowData = Static<typeof DecisionRowSchema>
 export const DecisionTable = Type.Array(DecisionRowSchema, { maxItems: 5000 })

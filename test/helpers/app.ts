@@ -5,6 +5,7 @@ import { loadConfig, type AppConfig } from '../../src/config.ts'
 import { hashPassword, type ScryptCost } from '../../src/auth/password.ts'
 import { postgresDriver } from '../../src/db/adapters.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
+import { assertProblemTypesServed, recordProblemType } from './problem-types.ts'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'
 export const PASSWORD = 'correct horse battery'
@@ -52,9 +53,14 @@ export async function startApp(
     await database.drop()
     throw error
   })
+  const problemTypes = new Set<string>()
   t.teardown(async () => {
-    await app.close()
-    await database.drop()
+    try {
+      await assertProblemTypesServed(app, problemTypes)
+    } finally {
+      await app.close()
+      await database.drop()
+    }
   })
   await app.ready()
   return {
@@ -67,8 +73,10 @@ export async function startApp(
       const token = app.issueToken(user).accessToken
       return { id: user.id, username, role, token, auth: { authorization: `Bearer ${token}` } }
     },
-    request({ as, headers, ...options }) {
-      return app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
+    async request({ as, headers, ...options }) {
+      const res = await app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
+      recordProblemType(res, problemTypes)
+      return res
     },
   }
 }
@@ -101,7 +109,8 @@ export function assertProblem(t: Test, res: LightMyRequestResponse, status: numb
   t.equal(body.status, status)
   t.type(body.title, 'string')
   t.type(body.detail, 'string')
-  if (slug) t.equal(body.type, `https://projects-tasks.dev/problems/${slug}`)
+  if (slug) t.equal(body.type, `/problems/${slug}`)
+  t.equal(body.requestId, res.headers['x-request-id'], 'the request id, as in the header')
   t.notMatch(res.body, /\bat .+:\d+:\d+|prisma\.|SELECT |stack/i, 'no stack trace or SQL')
   return body
 }

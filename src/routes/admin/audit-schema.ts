@@ -26,18 +26,21 @@ export const AuditQuery = listQuery(
   '-id',
 )
 
-export const AuditEvent = Type.Object({
-  id: Type.Integer(),
-  kind: Type.String(),
-  userId: Type.Union([Type.Integer(), Type.Null()]),
-  username: Type.Union([Type.String(), Type.Null()]),
-  action: Type.Union([Type.String(), Type.Null()]),
-  subject: Type.Union([Type.String(), Type.Null()]),
-  objectId: Type.Union([Type.Integer(), Type.Null()]),
-  ruleId: Type.Union([Type.String(), Type.Null()]),
-  policyVersion: Type.Union([Type.Integer(), Type.Null()]),
-  requestId: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Union([Type.Integer(), Type.Null()]),
-  detail: Type.Unknown(),
-  createdAt: Type.String({ format: 'date-time' }),
-})
+export const AuditEvent = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Type.String(),
+    userId: Type.Union([Type.Integer(), Type.Null()]),
+    username: Type.Union([Type.String(), Type.Null()]),
+    action: Type.Union([Type.String(), Type.Null()]),
+    subject: Type.Union([Type.String(), Type.Null()]),
+    objectId: Type.Union([Type.Integer(), Type.Null()]),
+    ruleId: Type.Union([Type.String(), Type.Null()]),
+    policyVersion: Type.Union([Type.Integer(), Type.Null()]),
+    requestId: Type.Union([Type.String(), Type.Null()]),
+    status: Type.Union([Type.Integer(), Type.Null()]),
+    detail: Type.Unknown(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'AuditEvent' },
+)

@@ -5,7 +5,13 @@ import { AuditEvent, AuditQuery } from './audit-schema.ts'
 // Policy changes and denied requests, newest first by default.
 const audit: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
-    schema: { tags: ['admin'], summary: 'Audit log', querystring: AuditQuery, response: { 200: page(AuditEvent), ...protectedErrors } },
+    schema: {
+      tags: ['admin'],
+      operationId: 'listAuditEvents',
+      summary: 'Audit log',
+      querystring: AuditQuery,
+      response: { 200: page(AuditEvent), ...protectedErrors },
+    },
     handler: async (request) => {
       const query = request.query
       request.authz.assertAccess('read', 'AuditEvent')

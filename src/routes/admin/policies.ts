@@ -97,6 +97,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
     schema: {
       tags: ['policy'],
+      operationId: 'getActivePolicy',
       summary: 'The active policy version (ETag: its version)',
       response: { 200: PolicyBody, ...protectedErrors },
     },
@@ -109,6 +110,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/versions', {
     schema: {
       tags: ['policy'],
+      operationId: 'listPolicyVersions',
       summary: 'Version history',
       querystring: VersionListQuery,
       response: { 200: page(VersionSummary), ...protectedErrors },
@@ -119,6 +121,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/versions/:v', {
     schema: {
       tags: ['policy'],
+      operationId: 'getPolicyVersion',
       summary: 'One version, with its rules and decision table',
       params: VersionParams,
       response: { 200: VersionDetail, ...protectedErrors },
@@ -132,6 +135,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/validate', {
     schema: {
       tags: ['policy'],
+      operationId: 'validatePolicy',
       summary: 'Validate a proposed policy: errors, decision table, flipped rows, impact on live data. Changes nothing.',
       body: ProposalBody,
       response: { 200: ValidationReport, ...protectedErrors },
@@ -149,6 +153,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.put('', {
     schema: {
       tags: ['policy'],
+      operationId: 'activatePolicy',
       summary: 'Activate a new policy version',
       description:
         'Needs `If-Match: "<version>"` (428 without, 409 when stale). 400 `policy-invalid`, 422 `decision-table-failed` (send an updated `table` the new rules pass), 422 `policy-lockout`.',
@@ -166,6 +171,7 @@ const policies: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/rollback', {
     schema: {
       tags: ['policy'],
+      operationId: 'rollbackPolicy',
       summary: 'Activate the rules and table of an earlier version, as a new version',
       body: RollbackBody,
       response: { 200: PolicyBody, ...refusals },

@@ -2,17 +2,20 @@ import { Type, type Static } from 'typebox'
 import { ROLES } from '../../shared/roles.ts'
 import { listQuery } from '../schemas.ts'
 
-export const User = Type.Object({
-  id: Type.Integer(),
-  username: Type.String(),
-  role: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-})
+export const User = Type.Object(
+  {
+    id: Type.Integer(),
+    username: Type.String(),
+    role: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'User', examples: [{ id: 1, username: 'alice', role: 'member', createdAt: '2026-11-25T09:55:00.000Z' }] },
+)
 export type User = Static<typeof User>
 
 export const UserUpdate = Type.Object(
   { role: Type.String({ enum: [...ROLES], description: `One of ${ROLES.join(', ')}` }) },
-  { additionalProperties: false },
+  { $id: 'UserUpdate', additionalProperties: false, examples: [{ role: 'auditor' }] },
 )
 export type UserUpdate = Static<typeof UserUpdate>
 

@@ -23,7 +23,13 @@ const lockoutError = { 422: ProblemSchema }
 // User management. Who may use it is the policy's answer for subject User (admins in policies/).
 const users: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
-    schema: { tags: ['admin'], summary: 'Users', querystring: UserListQuery, response: { 200: page(User), ...protectedErrors } },
+    schema: {
+      tags: ['admin'],
+      operationId: 'listUsers',
+      summary: 'Users',
+      querystring: UserListQuery,
+      response: { 200: page(User), ...protectedErrors },
+    },
     handler: async (request) =>
       request.authz.list('User', request.query, {
         filters: [searchAny(['username'], request.query.search)],
@@ -33,13 +39,14 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/:id', {
-    schema: { tags: ['admin'], summary: 'One user', params: IdParams, response: { 200: User, ...protectedErrors } },
+    schema: { tags: ['admin'], operationId: 'getUser', summary: 'One user', params: IdParams, response: { 200: User, ...protectedErrors } },
     handler: async (request) => toUser(await request.authz.findOne('User', request.params.id, 'read', userShape)),
   })
 
   fastify.patch('/:id', {
     schema: {
       tags: ['admin'],
+      operationId: 'updateUser',
       summary: "Change a user's role",
       description:
         'Takes effect on the next request of that user, whatever tokens they hold. 422 `policy-lockout` when nobody could manage users and policies any more.',
@@ -71,6 +78,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete('/:id', {
     schema: {
       tags: ['admin'],
+      operationId: 'deleteUser',
       summary: 'Delete a user with their projects and tasks',
       description: 'Their tokens stop working at once. 422 `policy-lockout` when nobody could manage users and policies any more.',
       params: IdParams,

@@ -21,6 +21,7 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { public: true },
     schema: {
       tags: ['auth'],
+      operationId: 'register',
       summary: 'Create an account (role member)',
       description: `Usernames are one account whatever their case. Limited per client address (429 with Retry-After).`,
       security: [],
@@ -55,6 +56,7 @@ const auth: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { public: true },
     schema: {
       tags: ['auth'],
+      operationId: 'login',
       summary: 'Exchange credentials for a bearer token',
       description: 'The username in any case. Failed logins are limited per username at an address and per address (429 with Retry-After).',
       security: [],

@@ -1,9 +1,9 @@
 import type { Blocked } from '../../auth/login-guard.ts'
 import type { Count } from '../../auth/rate-limit.ts'
-import { HttpProblem } from '../../http/problem.ts'
+import { HttpProblem, type ProblemSlug } from '../../http/problem.ts'
 
 /** 429 with Retry-After: the seconds until the window that is full ends. */
-export function tooMany(slug: string, what: string, { retryAfter }: Count): HttpProblem {
+export function tooMany(slug: ProblemSlug, what: string, { retryAfter }: Count): HttpProblem {
   return new HttpProblem(429, slug, `${what}; try again in ${retryAfter} s.`, {}, { 'retry-after': String(retryAfter) })
 }
 

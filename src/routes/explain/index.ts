@@ -10,6 +10,7 @@ const explainRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/explain', {
     schema: {
       tags: ['policy'],
+      operationId: 'explainDecision',
       summary: 'Which rule decides an action on an object',
       body: ExplainBody,
       response: { 200: Explanation, ...protectedErrors },

@@ -18,13 +18,20 @@ const Readiness = Type.Object({
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness: the process answers', security: [], response: { 200: Status } },
+    schema: {
+      tags: ['health'],
+      operationId: 'getHealth',
+      summary: 'Liveness: the process answers',
+      security: [],
+      response: { 200: Status },
+    },
     handler: async () => ({ status: 'ok' }),
   })
 
   fastify.get('/ready', {
     schema: {
       tags: ['health'],
+      operationId: 'getReadiness',
       summary: 'Readiness: the database answers',
       security: [],
       response: { 200: Readiness, 503: ProblemSchema },

@@ -17,6 +17,7 @@ const me: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
     schema: {
       tags: ['auth'],
+      operationId: 'getMe',
       summary: 'The caller and their CASL rules',
       description:
         'rules are packed with @casl/ability `packRules`, placeholders resolved: `unpackRules` + `createPrismaAbility` rebuild the same ability.',

@@ -8,6 +8,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
     schema: {
       tags: ['projects'],
+      operationId: 'listProjects',
       summary: 'Projects the caller may read',
       querystring: ProjectListQuery,
       response: { 200: page(Project), ...protectedErrors },
@@ -23,6 +24,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('', {
     schema: {
       tags: ['projects'],
+      operationId: 'createProject',
       summary: 'Create a project owned by the caller',
       body: ProjectCreate,
       response: { 201: Project, ...protectedErrors },
@@ -36,13 +38,20 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/:id', {
-    schema: { tags: ['projects'], summary: 'One project', params: IdParams, response: { 200: Project, ...protectedErrors } },
+    schema: {
+      tags: ['projects'],
+      operationId: 'getProject',
+      summary: 'One project',
+      params: IdParams,
+      response: { 200: Project, ...protectedErrors },
+    },
     handler: async (request) => toProject(await request.authz.findOne('Project', request.params.id, 'read', projectShape)),
   })
 
   fastify.patch('/:id', {
     schema: {
       tags: ['projects'],
+      operationId: 'updateProject',
       summary: 'Change a project',
       params: IdParams,
       body: ProjectUpdate,
@@ -54,6 +63,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete('/:id', {
     schema: {
       tags: ['projects'],
+      operationId: 'deleteProject',
       summary: 'Delete a project and its tasks',
       params: IdParams,
       response: { 204: NoContent, ...protectedErrors },
@@ -67,6 +77,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/:id/tasks', {
     schema: {
       tags: ['projects', 'tasks'],
+      operationId: 'listProjectTasks',
       summary: 'Tasks of one project that the caller may read',
       params: IdParams,
       querystring: TaskListQuery,

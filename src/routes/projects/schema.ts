@@ -1,26 +1,35 @@
 import { Type, type Static } from 'typebox'
 import { listQuery, Text } from '../schemas.ts'
 
-export const Project = Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  description: Type.String(),
-  ownerId: Type.Integer(),
-  owner: Type.String({ description: 'Username of the owner' }),
-  createdAt: Type.String({ format: 'date-time' }),
-})
+export const Project = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    description: Type.String(),
+    ownerId: Type.Integer(),
+    owner: Type.String({ description: 'Username of the owner' }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    $id: 'Project',
+    examples: [{ id: 1, name: 'Project A', description: '', ownerId: 1, owner: 'alice', createdAt: '2026-11-25T10:00:00.000Z' }],
+  },
+)
 export type Project = Static<typeof Project>
 
 const name = Text({ minLength: 1, maxLength: 100 })
 const description = Text({ maxLength: 10_000 })
 
 // The owner is never part of a body: it is the caller (mass assignment is a 400).
-export const ProjectCreate = Type.Object({ name, description: Type.Optional(description) }, { additionalProperties: false })
+export const ProjectCreate = Type.Object(
+  { name, description: Type.Optional(description) },
+  { $id: 'ProjectCreate', additionalProperties: false, examples: [{ name: 'Project A', description: 'The tutorial, done properly' }] },
+)
 export type ProjectCreate = Static<typeof ProjectCreate>
 
 export const ProjectUpdate = Type.Object(
   { name: Type.Optional(name), description: Type.Optional(description) },
-  { additionalProperties: false, minProperties: 1 },
+  { $id: 'ProjectUpdate', additionalProperties: false, minProperties: 1, examples: [{ name: 'Project A, renamed' }] },
 )
 export type ProjectUpdate = Static<typeof ProjectUpdate>
 

@@ -7,6 +7,7 @@ const tasks: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
     schema: {
       tags: ['tasks'],
+      operationId: 'listTasks',
       summary: 'Tasks the caller may read',
       querystring: TaskListQuery,
       response: { 200: page(Task), ...protectedErrors },
@@ -17,6 +18,7 @@ const tasks: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('', {
     schema: {
       tags: ['tasks'],
+      operationId: 'createTask',
       summary: 'Create a task in a project the caller may manage',
       description: 'A project that does not exist is a 400 naming `projectId`; one the caller may not manage is a 403.',
       body: TaskCreate,
@@ -26,13 +28,14 @@ const tasks: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/:id', {
-    schema: { tags: ['tasks'], summary: 'One task', params: IdParams, response: { 200: Task, ...protectedErrors } },
+    schema: { tags: ['tasks'], operationId: 'getTask', summary: 'One task', params: IdParams, response: { 200: Task, ...protectedErrors } },
     handler: async (request) => toTask(await request.authz.findOne('Task', request.params.id)),
   })
 
   fastify.patch('/:id', {
     schema: {
       tags: ['tasks'],
+      operationId: 'updateTask',
       summary: 'Change a task, or move it to another project',
       params: IdParams,
       body: TaskUpdate,
@@ -42,7 +45,13 @@ const tasks: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/:id', {
-    schema: { tags: ['tasks'], summary: 'Delete a task', params: IdParams, response: { 204: NoContent, ...protectedErrors } },
+    schema: {
+      tags: ['tasks'],
+      operationId: 'deleteTask',
+      summary: 'Delete a task',
+      params: IdParams,
+      response: { 204: NoContent, ...protectedErrors },
+    },
     handler: async (request, reply) => {
       await request.authz.delete('Task', request.params.id)
       return reply.code(204).send(null)

@@ -1,14 +1,20 @@
 import { Type, type Static } from 'typebox'
 import { listQuery, Text } from '../schemas.ts'
 
-export const Task = Type.Object({
-  id: Type.Integer(),
-  projectId: Type.Integer(),
-  title: Type.String(),
-  description: Type.String(),
-  completed: Type.Boolean(),
-  createdAt: Type.String({ format: 'date-time' }),
-})
+export const Task = Type.Object(
+  {
+    id: Type.Integer(),
+    projectId: Type.Integer(),
+    title: Type.String(),
+    description: Type.String(),
+    completed: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    $id: 'Task',
+    examples: [{ id: 1, projectId: 1, title: 'Write tests', description: '', completed: false, createdAt: '2026-11-25T10:05:00.000Z' }],
+  },
+)
 export type Task = Static<typeof Task>
 
 const projectId = Type.Integer({ minimum: 1, maximum: 2147483647 })
@@ -17,7 +23,7 @@ const description = Text({ maxLength: 10_000 })
 
 export const TaskCreate = Type.Object(
   { projectId, title, description: Type.Optional(description), completed: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
+  { $id: 'TaskCreate', additionalProperties: false, examples: [{ projectId: 1, title: 'Write tests', description: 'All of them' }] },
 )
 export type TaskCreate = Static<typeof TaskCreate>
 
@@ -29,7 +35,7 @@ export const TaskUpdate = Type.Object(
     description: Type.Optional(description),
     completed: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { $id: 'TaskUpdate', additionalProperties: false, minProperties: 1, examples: [{ completed: true }, { projectId: 2 }] },
 )
 export type TaskUpdate = Static<typeof TaskUpdate>
 
