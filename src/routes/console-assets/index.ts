@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { HttpProblem } from '../../http/problem.ts'
+import { projectRoot } from '../../project-root.ts'
 
 // The admin console: a static page (built by scripts/build-console.ts) that talks to /api with
 // the admin's token. The page itself is public; every action it takes is authorized by the API.
@@ -28,7 +29,7 @@ export interface ConsoleOptions {
 }
 
 const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, options) => {
-  const dir = options.dir ?? join(import.meta.dirname, '..', '..', '..', 'dist', 'console')
+  const dir = options.dir ?? join(projectRoot, 'dist', 'console')
 
   fastify.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CONSOLE_CSP)
