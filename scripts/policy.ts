@@ -4,7 +4,7 @@
 // code as the admin API. <file> is JSON: {rules, table?} as the API speaks it, or a policies
 // directory (rules.json + decision-table.md).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { loadConfig } from '../src/config.ts'
+import { loadConfig, loadDotEnv } from '../src/config.ts'
 import { migrateIfNeeded } from '../src/db/migrations.ts'
 import { openDriver } from '../src/db/open.ts'
 import { PrismaClient } from '../src/generated/prisma/client.ts'
@@ -18,6 +18,7 @@ import { PolicyStore } from '../src/policy/versions.ts'
 import { toRules, type RoleRule } from '../src/shared/rule-format.ts'
 
 const [command, file, ...rest] = process.argv.slice(2)
+loadDotEnv()
 
 function readProposal(path: string): Proposal {
   if (statSync(path).isDirectory()) return readPoliciesDir(path)

@@ -52,6 +52,8 @@ const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, option
     wildcard: false,
     cacheControl: false,
     preCompressed: true,
+    // Source maps hand out the console's source; only a development setup opts in to them.
+    allowedPath: (path) => fastify.config.consoleSourceMaps || !path.endsWith('.map'),
     setHeaders(response, path) {
       // Assets carry a content hash in their name; the page does not, so it is always revalidated.
       const isPage = /index\.html(\.br|\.gz)?$/.test(path)
