@@ -3,11 +3,12 @@
 //   db.ts status             list migration history problems; exit 1 if any
 //   db.ts drift              exit 1 if prisma/migrations does not produce prisma/schema.prisma
 //   db.ts new <name>         write a migration for the schema changes not yet migrated
-import { loadConfig } from '../src/config.ts'
+import { loadConfig, loadDotEnv } from '../src/config.ts'
 import { openDriver } from '../src/db/open.ts'
 import { applyMigrations, createMigration, migrationDrift, migrationStatus } from '../src/db/migrations.ts'
 
 const [command, name] = process.argv.slice(2)
+loadDotEnv()
 
 async function main(): Promise<number> {
   switch (command) {

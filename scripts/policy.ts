@@ -1,23 +1,30 @@
-// npm run policy -- export <file> | import <file> [message] | validate <file> | diff <file>
+// npm run policy -- export <file> | import <file> [message] | validate <file> [--accept] | diff <file>
 // For admins who keep the policy in git. Works on the database the server uses (DATABASE_URL,
 // else the embedded one under DATA_DIR) with the same validation, decision table and impact
 // code as the admin API. <file> is JSON: {rules, table?} as the API speaks it, or a policies
-// directory (rules.json + decision-table.md).
+// directory (rules.json + decision-table.md). `validate <dir> --accept` writes the outcomes of
+// an intended change into the directory's decision-table.md (the rows that fail become what the
+// new rules answer), like a snapshot update.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { loadConfig } from '../src/config.ts'
+import { join } from 'node:path'
+import { loadConfig, loadDotEnv } from '../src/config.ts'
 import { migrateIfNeeded } from '../src/db/migrations.ts'
 import { openDriver } from '../src/db/open.ts'
 import { PrismaClient } from '../src/generated/prisma/client.ts'
 import { activate } from '../src/policy/activation.ts'
-import { DecisionTableError, formatResults, rowsToData } from '../src/policy/decision-table.ts'
-import { parseRuleDocument, PolicyFormatError, readPoliciesDir } from '../src/policy/files.ts'
+import { DecisionTableError, formatResults, parseDecisionTable, rowsToData, type RowResult } from '../src/policy/decision-table.ts'
+import { DECISION_TABLE_FILE, parseRuleDocument, PolicyFormatError, readPoliciesDir } from '../src/policy/files.ts'
 import type { RoleImpact } from '../src/policy/impact.ts'
 import { review, type Proposal } from '../src/policy/review.ts'
+import { rewriteOutcomes } from '../src/policy/table-file.ts'
 import { formatPolicyError } from '../src/policy/validate.ts'
 import { PolicyStore } from '../src/policy/versions.ts'
 import { toRules, type RoleRule } from '../src/shared/rule-format.ts'
 
-const [command, file, ...rest] = process.argv.slice(2)
+const args = process.argv.slice(2)
+const accept = args.includes('--accept')
+const [command, file, ...rest] = args.filter((arg) => arg !== '--accept')
+loadDotEnv()
 
 function readProposal(path: string): Proposal {
   if (statSync(path).isDirectory()) return readPoliciesDir(path)
@@ -37,9 +44,34 @@ function printImpact(impact: RoleImpact[]): void {
   }
 }
 
+/** Writes what the rules answer into the failing rows of `dir`'s decision table; returns how many. */
+function acceptOutcomes(dir: string, results: RowResult[]): number {
+  const path = join(dir, DECISION_TABLE_FILE)
+  const text = readFileSync(path, 'utf8')
+  // The proposal's rows are the file's rows in order; the file's parse knows their lines.
+  const lines = parseDecisionTable(text).map((row) => row.line)
+  const changes = results.flatMap((result, i) =>
+    result.pass ? [] : [{ line: lines[i]!, expect: result.allowed ? ('allow' as const) : ('deny' as const), status: result.status }],
+  )
+  if (!changes.length) return 0
+  writeFileSync(path, rewriteOutcomes(text, changes))
+  console.log(`\naccepted ${changes.length} row(s) in ${path}:`)
+  for (const [i, change] of changes.entries()) {
+    const { row } = results.filter((result) => !result.pass)[i]!
+    console.log(
+      `  line ${change.line}: ${row.role} ${row.action} ${row.subject} ${row.resource}: ${row.expect} ${row.status} → ${change.expect} ${change.status}`,
+    )
+  }
+  return changes.length
+}
+
 async function main(): Promise<number> {
-  if (!['export', 'import', 'validate', 'diff'].includes(command ?? '') || !file) {
-    console.error('usage: npm run policy -- export|import|validate|diff <file>')
+  if (!['export', 'import', 'validate', 'diff'].includes(command ?? '') || !file || (accept && command !== 'validate')) {
+    console.error('usage: npm run policy -- export|import|validate|diff <file>  (validate <policies dir> --accept)')
+    return 2
+  }
+  if (accept && !(existsSync(file) && statSync(file).isDirectory())) {
+    console.error(`--accept rewrites the decision-table.md of a policies directory; ${file} is not a directory`)
     return 2
   }
   const config = loadConfig()
@@ -103,7 +135,8 @@ async function main(): Promise<number> {
       )
     printImpact(reviewed.impact!)
     if (reviewed.lockout) console.log(`\nlockout: ${reviewed.lockout}`)
-    return results.failed === 0 && !reviewed.lockout ? 0 : 1
+    const accepted = accept ? acceptOutcomes(file, reviewed.results) : 0
+    return results.failed - accepted === 0 && !reviewed.lockout ? 0 : 1
   } catch (error) {
     if (error instanceof DecisionTableError || error instanceof PolicyFormatError || error instanceof SyntaxError) {
       console.error(error.message)

@@ -9,6 +9,7 @@ import errors, { frameworkError } from './plugins/errors.ts'
 import docs from './plugins/docs.ts'
 import requestId, { requestIdFor } from './plugins/request-id.ts'
 import database from './plugins/database.ts'
+import { openDatabase } from './db/open.ts'
 import bootstrapAdmin from './plugins/bootstrap-admin.ts'
 import auth from './plugins/auth.ts'
 import authorization from './plugins/authorization.ts'
@@ -57,7 +58,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(validation)
   await app.register(errors)
   await app.register(docs)
-  await app.register(database, { driver: options.driver })
+  // Before the plugins: Fastify times out a plugin that loads for more than 10 s, and initdb
+  // plus migrations on a new embedded database can take longer on a loaded machine.
+  const opened = options.driver ? undefined : await openDatabase(config, app.log)
+  await app.register(database, { driver: options.driver, opened })
   await app.register(bootstrapAdmin)
   await app.register(auth)
   await app.register(authorization)

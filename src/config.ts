@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { OWASP_COST, type ScryptCost } from './auth/password.ts'
 
@@ -29,6 +30,10 @@ export interface AppConfig {
   registerWindowSeconds: number
   /** scrypt parameters of new password hashes; older hashes are upgraded on the next login. */
   passwordCost: ScryptCost
+  /** After SIGTERM, how long in-flight requests may take before the process exits anyway. */
+  shutdownTimeoutSeconds: number
+  /** Serve the admin console's source maps (development only). */
+  consoleSourceMaps: boolean
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +54,23 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return /^\d+$/.test(raw) ? Number(raw) : raw
 }
 
+/**
+ * Sets the variables of a `.env` file that the environment does not set: the environment wins,
+ * even with an empty value. No file, nothing to do. Returns whether a file was read.
+ */
+export function loadDotEnv(path = '.env'): boolean {
+  if (!existsSync(path)) return false
+  process.loadEnvFile(path)
+  return true
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false
+  if (raw === 'true' || raw === '1') return true
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production'
   const jwtSecret = env.JWT_SECRET || undefined
@@ -59,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgresql:// URL')
   }
+  const consoleSourceMaps = flag(env, 'CONSOLE_SOURCE_MAPS')
+  if (production && consoleSourceMaps) throw new ConfigError('CONSOLE_SOURCE_MAPS is for development; unset it when NODE_ENV=production')
   const adminUser = env.ADMIN_USERNAME
   const adminPassword = env.ADMIN_PASSWORD
   if (Boolean(adminUser) !== Boolean(adminPassword)) {
@@ -88,5 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     registerWindowSeconds: integer(env, 'REGISTER_WINDOW_SECONDS', 3600, 1, 86_400),
     // Below 2^14 is too weak for production; the tests set a lower cost in code, not here.
     passwordCost: { ...OWASP_COST, N: 2 ** integer(env, 'SCRYPT_LOG2_N', Math.log2(OWASP_COST.N), 14, 20) },
+    // Below the 10 s after which `docker stop` kills the process.
+    shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 8, 1, 600),
+    consoleSourceMaps,
   }
 }

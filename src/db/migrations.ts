@@ -1,14 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import type { MigrationList } from '@prisma/schema-engine-wasm'
+import { projectRoot } from '../project-root.ts'
 import { pgliteDriver } from './adapters.ts'
 
 // Prisma's migration engine, as WebAssembly driven through a driver adapter: the native engine
 // cannot be downloaded on every machine, and this one needs no network and no binary.
 // It writes Prisma's own `_prisma_migrations` table, so `prisma migrate deploy` stays compatible.
 
-export const projectRoot = resolve(import.meta.dirname, '../..')
+export { projectRoot }
 export const schemaPath = join(projectRoot, 'prisma/schema.prisma')
 export const migrationsDir = join(projectRoot, 'prisma/migrations')
 const filters = { externalTables: [], externalEnums: [] }
@@ -103,9 +104,12 @@ async function unappliedMigrations(query: (sql: string) => Promise<Array<{ migra
 export async function migrateIfNeeded(
   db: { $queryRawUnsafe<T>(sql: string): Promise<T> },
   factory: SqlMigrationAwareDriverAdapterFactory,
+  onPending: (names: string[]) => void = () => {},
 ): Promise<string[]> {
   const pending = await unappliedMigrations((sql) => db.$queryRawUnsafe(sql))
-  return pending.length ? applyMigrations(factory) : []
+  if (!pending.length) return []
+  onPending(pending)
+  return applyMigrations(factory)
 }
 
 /** Applies every migration not yet applied; returns the names it applied. */

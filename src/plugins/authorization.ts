@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Authorizer, DeniedError } from '../authz/authorizer.ts'
 import { AuditLog } from '../policy/audit-log.ts'
 import { readPoliciesDir } from '../policy/files.ts'
+import { reportPoliciesDir } from '../policy/policies-dir-drift.ts'
 import { PolicyStore } from '../policy/versions.ts'
 
 declare module 'fastify' {
@@ -23,6 +24,7 @@ async function authorization(fastify: FastifyInstance) {
   // The files in policies/ are version 1 of a new database. An invalid policy stops the server
   // here: fail closed, never serve a partially understood policy.
   const store = await PolicyStore.open(fastify.db, () => readPoliciesDir(policiesDir), fastify.log)
+  reportPoliciesDir(policiesDir, store.snapshot, fastify.log)
   if (databaseUrl) await store.follow(databaseUrl)
   fastify.decorate('policies', store)
   const audit = new AuditLog(fastify.db, fastify.log)

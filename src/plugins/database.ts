@@ -1,9 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { PrismaClient } from '../generated/prisma/client.ts'
+import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { DatabaseDriver } from '../db/adapters.ts'
-import { migrateIfNeeded } from '../db/migrations.ts'
-import { openDriver } from '../db/open.ts'
+import { attachPrisma, openDatabase, type OpenDatabase } from '../db/open.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,25 +13,23 @@ declare module 'fastify' {
 }
 
 export interface DatabaseOptions {
-  /** An already opened driver (tests); otherwise one is opened from the config. */
+  /**
+   * Opened and migrated before the plugins load (the server: a first start can take longer than
+   * Fastify's plugin timeout); closed with the app.
+   */
+  opened?: OpenDatabase
+  /** An open driver the caller keeps and closes (tests). */
   driver?: DatabaseDriver
-  /** Apply pending migrations at startup (default true). */
+  /** Apply pending migrations on `driver` (default true). */
   migrate?: boolean
 }
 
 async function database(fastify: FastifyInstance, options: DatabaseOptions) {
-  const driver = options.driver ?? (await openDriver(fastify.config))
-  const db = new PrismaClient({ adapter: driver.factory })
-  try {
-    if (options.migrate !== false) {
-      const applied = await migrateIfNeeded(db, driver.factory)
-      if (applied.length) fastify.log.info({ applied }, 'database migrations applied')
-    }
-  } catch (error) {
-    await db.$disconnect()
-    if (!options.driver) await driver.close()
-    throw error
-  }
+  const { driver, db } =
+    options.opened ??
+    (options.driver
+      ? { driver: options.driver, db: await attachPrisma(options.driver, fastify.log, { migrate: options.migrate !== false }) }
+      : await openDatabase(fastify.config, fastify.log))
   fastify.decorate('db', db)
   fastify.decorate('databaseKind', driver.kind)
   fastify.addHook('onClose', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { PASSWORD, startApp, type Account } from '../helpers/app.ts'
 import { buildConsole } from '../../scripts/build-console.ts'
-import { launchBrowser } from '../helpers/browser.ts'
+import { browserUnavailable, launchBrowser } from '../helpers/browser.ts'
 import { engines } from '../helpers/databases.ts'
 
 // The admin console end to end, in a real headless Chromium against a real server and database:
@@ -23,7 +23,7 @@ async function signIn(page: Page, base: string, who: Account) {
 
 const checkStatus = (page: Page) => page.getByTestId('check-status')
 
-t.test(`admin console (${engine})`, async (t) => {
+t.test(`admin console (${engine})`, { skip: browserUnavailable }, async (t) => {
   // React's development build: its warnings (keys, controlled inputs, …) fail the run like any other console error.
   const consoleDir = await mkdtemp(join(tmpdir(), 'console-dev-'))
   t.teardown(() => rm(consoleDir, { recursive: true, force: true }))

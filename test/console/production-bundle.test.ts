@@ -1,12 +1,12 @@
 import t from 'tap'
 import { PASSWORD, startApp } from '../helpers/app.ts'
-import { launchBrowser } from '../helpers/browser.ts'
+import { browserUnavailable, launchBrowser } from '../helpers/browser.ts'
 import { engines } from '../helpers/databases.ts'
 
 // The bundle users get (dist/console, minified, built by `npm test` itself) works in the
 // browser; console.test.ts goes through every flow on React's development build.
 
-t.test('the production bundle signs in and shows the policy', async (t) => {
+t.test('the production bundle signs in and shows the policy', { skip: browserUnavailable }, async (t) => {
   const api = await startApp(t, engines[0]!)
   const base = await api.app.listen({ host: '127.0.0.1', port: 0 })
   const admin = await api.user('admin', 'admin')

@@ -1,28 +1,11 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { createTestDatabase, engines } from '../helpers/databases.ts'
+import { policyCli as cli } from '../helpers/policy-cli.ts'
 
 // npm run policy -- export|import|validate|diff, as an admin runs it, against a real database.
-
-const run = promisify(execFile)
-const root = join(import.meta.dirname, '../..')
-
-async function cli(env: Record<string, string>, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/policy.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-    })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 // Each call is a process that opens the database; one engine is enough here (the API tests cover
 // both), and PostgreSQL is the one admins script against.

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { HttpProblem } from '../../http/problem.ts'
+import { projectRoot } from '../../project-root.ts'
 
 // The admin console: a static page (built by scripts/build-console.ts) that talks to /api with
 // the admin's token. The page itself is public; every action it takes is authorized by the API.
@@ -28,7 +29,7 @@ export interface ConsoleOptions {
 }
 
 const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, options) => {
-  const dir = options.dir ?? join(import.meta.dirname, '..', '..', '..', 'dist', 'console')
+  const dir = options.dir ?? join(projectRoot, 'dist', 'console')
 
   fastify.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CONSOLE_CSP)
@@ -51,6 +52,8 @@ const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (fastify, option
     wildcard: false,
     cacheControl: false,
     preCompressed: true,
+    // Source maps hand out the console's source; only a development setup opts in to them.
+    allowedPath: (path) => fastify.config.consoleSourceMaps || !path.endsWith('.map'),
     setHeaders(response, path) {
       // Assets carry a content hash in their name; the page does not, so it is always revalidated.
       const isPage = /index\.html(\.br|\.gz)?$/.test(path)
