@@ -12,11 +12,12 @@ export default fp(
     if (!admin) return
     const existing = await findAccount(fastify.db, admin.username)
     if (existing) {
+      // Nothing to restore: no scrypt at startup (a whole second at the production cost).
+      if (existing.role === 'admin') return
       if (!(await verifyPassword(admin.password, existing.passwordHash))) {
         fastify.log.warn({ username: existing.username }, 'ADMIN_PASSWORD does not match this existing account: left unchanged')
         return
       }
-      if (existing.role === 'admin') return
       await fastify.db.user.update({ where: { id: existing.id }, data: { role: 'admin' } })
       fastify.log.info({ username: existing.username, previousRole: existing.role }, 'bootstrap admin: admin role restored')
       return

@@ -13,6 +13,7 @@ export interface Route {
 export const SAMPLE_BODIES: Record<string, object> = {
   'post /api/auth/register': { username: 'sample_user', password: 'sample password' },
   'post /api/auth/login': { username: 'sample_user', password: 'sample password' },
+  'post /api/me/password': { currentPassword: 'sample password', newPassword: 'another sample password' },
   'post /api/projects': { name: 'sample' },
   'patch /api/projects/{id}': { name: 'taken over' },
   'post /api/tasks': { title: 'sample' },
@@ -36,7 +37,7 @@ export async function snapshot(api: TestApp): Promise<string> {
   const db = api.app.db
   return JSON.stringify(
     await Promise.all([
-      db.user.findMany({ orderBy: { id: 'asc' }, select: { id: true, username: true, role: true } }),
+      db.user.findMany({ orderBy: { id: 'asc' }, select: { id: true, username: true, role: true, sessionVersion: true } }),
       db.project.findMany({ orderBy: { id: 'asc' } }),
       db.task.findMany({ orderBy: { id: 'asc' } }),
       db.policyVersion.count(),
