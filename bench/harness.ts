@@ -42,7 +42,9 @@ export async function start(server: Server, databaseUrl: string, probe: string, 
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${server.port}${probe}`, { headers: { authorization: auth } })).ok) return
-    } catch {}
+    } catch {
+      // not answering yet: try again
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`${server.name} did not start`)

@@ -7,6 +7,9 @@ import { join } from 'node:path'
 import { start, stop, token, type Server } from './harness.ts'
 import { benchDatabaseUrl, openBenchDatabase, seed } from './seed.ts'
 
+/** What the checks read of an answer: a page's items, or any other members. */
+type JsonAnswer = { id: number; items: Array<{ ownerId: number; projectId: number }> } & Record<string, unknown>
+
 const args = process.argv.slice(2)
 const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback)
 const DURATION_S = option('duration', 60)
@@ -49,7 +52,7 @@ async function once(): Promise<void> {
     const res = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined })
     requests++
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
-    return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as Record<string, any>) }
+    return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as JsonAnswer) }
   }
   const expect = (what: string, ok: boolean) => {
     if (!ok) violations.push(`${what} (user ${me})`)

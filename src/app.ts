@@ -5,7 +5,7 @@ import type { DatabaseDriver } from './db/adapters.ts'
 import configPlugin from './plugins/config.ts'
 import security from './plugins/security.ts'
 import validation from './plugins/validation.ts'
-import errors from './plugins/errors.ts'
+import errors, { frameworkError } from './plugins/errors.ts'
 import docs from './plugins/docs.ts'
 import database from './plugins/database.ts'
 import bootstrapAdmin from './plugins/bootstrap-admin.ts'
@@ -30,7 +30,16 @@ export interface BuildOptions {
   consoleDir?: string
 }
 
-export const BODY_LIMIT = 64 * 1024
+const BODY_LIMIT = 64 * 1024
+
+/** What an incoming `x-request-id` may be: it lands in logs and in a 100-character audit column. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
+
+/** The caller's `x-request-id` when it is safe to keep, else a new UUID. */
+export function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID()
+}
 
 export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,11 +48,17 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       redact: ['req.headers.authorization', 'req.body.password', '*.password', '*.accessToken'],
     },
     bodyLimit: BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
+    // Fastify would take any x-request-id as is; ours is read by genReqId, which checks it.
+    requestIdHeader: false,
     // A hop count is valid at runtime (proxy-addr) though the types list only boolean, string and function.
     trustProxy: config.trustProxy as boolean | string,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestId,
+    frameworkErrors: frameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // The caller can correlate its request with our logs and audit records.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
 
   // JSON only: a text/plain body is a 415, not a string handed to the validators.
   app.removeContentTypeParser('text/plain')
@@ -61,7 +76,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(
     async (api) => {
       // Every /api route needs a valid token, except those marked public (register, login).
-      api.addHook('onRequest', api.authenticate)
+      api.addHook('onRequest', (request) => api.authenticate(request))
       await api.register(authRoutes, { prefix: '/auth' })
       await api.register(me, { prefix: '/me' })
       await api.register(projects, { prefix: '/projects' })

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { OWASP_COST, type ScryptCost } from './auth/password.ts'
 
 /** Everything the server reads from its environment, parsed once at startup. */
 export interface AppConfig {
@@ -20,7 +21,14 @@ export interface AppConfig {
   trustProxy: boolean | number | string
   /** Failed logins per username and address before 429, within `loginWindowSeconds`. */
   loginMaxFailures: number
+  /** Failed logins per address, whatever the usernames (password spraying), within `loginWindowSeconds`. */
+  loginMaxFailuresPerAddress: number
   loginWindowSeconds: number
+  /** Registrations per address within `registerWindowSeconds`. */
+  registerMaxPerAddress: number
+  registerWindowSeconds: number
+  /** scrypt parameters of new password hashes; older hashes are upgraded on the next login. */
+  passwordCost: ScryptCost
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +82,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     trustProxy: trustProxy(env.TRUST_PROXY),
     loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 1000),
+    loginMaxFailuresPerAddress: integer(env, 'LOGIN_MAX_FAILURES_PER_ADDRESS', 30, 1, 100_000),
     loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 900, 1, 86_400),
+    registerMaxPerAddress: integer(env, 'REGISTER_MAX_PER_ADDRESS', 10, 1, 100_000),
+    registerWindowSeconds: integer(env, 'REGISTER_WINDOW_SECONDS', 3600, 1, 86_400),
+    // Below 2^14 is too weak for production; the tests set a lower cost in code, not here.
+    passwordCost: { ...OWASP_COST, N: 2 ** integer(env, 'SCRYPT_LOG2_N', Math.log2(OWASP_COST.N), 14, 20) },
   }
 }

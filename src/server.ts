@@ -30,7 +30,7 @@ async function main() {
       setInterval(() => app.server.closeIdleConnections(), 100).unref()
       app.close().then(
         () => process.exit(0),
-        (error) => {
+        (error: unknown) => {
           app.log.error({ err: error }, 'shutdown failed')
           process.exit(1)
         },

@@ -52,7 +52,7 @@ function taskListWhere(ownerId: number, query: Static<typeof TaskListQuery>): Pr
 
 await app.register(
   async (scope) => {
-    scope.addHook('onRequest', scope.authenticate)
+    scope.addHook('onRequest', (request) => scope.authenticate(request))
     const api = scope.withTypeProvider<TypeBoxTypeProvider>()
     api.get('/projects', { schema: { querystring: ProjectListQuery } }, async (request) => {
       const query = request.query
@@ -126,4 +126,6 @@ await app.register(
   { prefix: '/api' },
 )
 await app.listen({ host: '127.0.0.1', port: config.port })
-process.on('SIGTERM', () => app.close().then(() => process.exit(0)))
+process.on('SIGTERM', () => {
+  void app.close().then(() => process.exit(0))
+})

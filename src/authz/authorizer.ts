@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { AppAbility, CompiledRules } from './compiled-rules.ts'
-import { dataModel } from './data-model.ts'
+import { dataModel, readableScalars } from './data-model.ts'
 import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from './decisions.ts'
 import type { PolicyUser } from './placeholders.ts'
 
@@ -148,12 +148,7 @@ export class Authorizer {
   }
 
   /** One object the caller may `action`: 404 when missing or unreadable, 403 when readable but not allowed. */
-  async findOne<S extends Subject, A extends Shape<S> = Record<never, never>>(
-    subject: S,
-    id: number,
-    action = 'read',
-    shape?: A,
-  ): Promise<Found<S, A>> {
+  async findOne<S extends Subject, A extends Shape<S> = object>(subject: S, id: number, action = 'read', shape?: A): Promise<Found<S, A>> {
     return (await this.check(this.db, subject, id, action, shape)) as Found<S, A>
   }
 
@@ -162,7 +157,7 @@ export class Authorizer {
    * fields the client chose (checked against field rules); the rest, such as an owner taken
    * from the token, are the server's.
    */
-  async create<S extends Subject, A extends Shape<S> = Record<never, never>>(
+  async create<S extends Subject, A extends Shape<S> = object>(
     subject: S,
     data: CreateData<S>,
     options: { clientFields?: string[]; shape?: A } = {},
@@ -183,7 +178,7 @@ export class Authorizer {
    * `before` runs after the checks, in the same transaction, for invariants the policy cannot
    * express (it may throw).
    */
-  async update<S extends Subject, A extends Shape<S> = Record<never, never>>(
+  async update<S extends Subject, A extends Shape<S> = object>(
     subject: S,
     id: number,
     changes: UpdateData<S>,
@@ -234,7 +229,8 @@ export class Authorizer {
     if (shape.select)
       return delegate(db, subject).findUnique({ where, select: mergeSelects({ ...scalarSelect(subject), ...needs }, shape.select as Row) })
     const include = mergeSelects(needs, (shape.include ?? {}) as Row)
-    return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}) })
+    const omit = secretOmit(subject)
+    return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}), ...(omit ? { omit } : {}) })
   }
 
   private async loadParent(db: Db, subject: Subject, data: Row): Promise<ParentRef | undefined> {
@@ -258,11 +254,15 @@ function primaryKey(subject: string): string {
   return dataModel().get(subject)!.primaryKey
 }
 
-/** Every scalar of the subject: what the rules may read of the row itself. */
+/** Every scalar of the subject the rules may read: secrets are never loaded for a decision. */
 function scalarSelect(subject: string): Row {
-  return Object.fromEntries(
-    [...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar').map((field) => [field.name, true]),
-  )
+  return Object.fromEntries(readableScalars(dataModel().get(subject)!).map((field) => [field.name, true]))
+}
+
+/** Prisma `omit` of the subject's secret fields, if it has any. */
+function secretOmit(subject: string): Row | undefined {
+  const secrets = [...dataModel().get(subject)!.fields.values()].filter((field) => field.kind === 'scalar' && field.secret)
+  return secrets.length ? Object.fromEntries(secrets.map((field) => [field.name, true])) : undefined
 }
 
 function isForeignKey(subject: string, field: string): boolean {

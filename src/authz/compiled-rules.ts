@@ -22,7 +22,7 @@ export class CompiledRules {
   private readonly personalRoles = new Set<string>()
   private readonly userAbilities = new Map<string, AppAbility>()
   /** For a role the policy does not mention: no rules, so everything is denied. */
-  private readonly noAbility = createPrismaAbility([]) as AppAbility
+  private readonly noAbility = createPrismaAbility<AppAbility>([])
   private readonly filters = new WeakMap<AppAbility, Map<string, Readonly<Record<string, unknown>>>>()
 
   readonly document: RuleDocument
@@ -40,7 +40,7 @@ export class CompiledRules {
       if (rules.some((rule) => containsPlaceholder(rule.conditions))) {
         this.personalRoles.add(role)
       } else {
-        this.staticAbilities.set(role, createPrismaAbility(rules as never) as AppAbility)
+        this.staticAbilities.set(role, createPrismaAbility<AppAbility>(rules as never))
       }
     }
   }
@@ -66,7 +66,7 @@ export class CompiledRules {
     const key = `${user.id}\u0000${user.role}\u0000${user.username}`
     const cached = this.userAbilities.get(key)
     if (cached) return cached
-    const ability = createPrismaAbility(this.rulesFor(user) as never) as AppAbility
+    const ability = createPrismaAbility<AppAbility>(this.rulesFor(user) as never)
     if (this.userAbilities.size >= ABILITY_CACHE_SIZE) {
       this.userAbilities.delete(this.userAbilities.keys().next().value!)
     }
@@ -81,7 +81,7 @@ export class CompiledRules {
    */
   filterFor(ability: AppAbility, action: string, subject: string): Readonly<Record<string, unknown>> {
     let byKey = this.filters.get(ability)
-    if (!byKey) this.filters.set(ability, (byKey = new Map()))
+    if (!byKey) this.filters.set(ability, (byKey = new Map<string, Readonly<Record<string, unknown>>>()))
     const key = `${action}\u0000${subject}`
     let filter = byKey.get(key)
     if (!filter) {
@@ -124,7 +124,7 @@ function collectRelationSelects(document: RuleDocument, model: DataModel): Map<s
 }
 
 /** Adds to `select` what `where` reads through relations (and, below the subject itself, the scalars). */
-function addRelations(where: unknown, info: ModelInfo, model: DataModel, select: Record<string, any>, scalars = false): void {
+function addRelations(where: unknown, info: ModelInfo, model: DataModel, select: Record<string, unknown>, scalars = false): void {
   if (!where || typeof where !== 'object') return
   for (const [key, value] of Object.entries(where)) {
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
@@ -134,10 +134,11 @@ function addRelations(where: unknown, info: ModelInfo, model: DataModel, select:
     const field = info.fields.get(key)
     if (!field) continue
     if (field.kind === 'scalar') {
-      if (scalars) select[key] = true
+      // Validation refuses rules on secrets; should one get here, it still is not loaded.
+      if (scalars && !field.secret) select[key] = true
       continue
     }
-    const entry = (select[key] ??= { select: {} })
+    const entry = (select[key] ??= { select: {} }) as { select: Record<string, unknown> }
     for (const nested of Object.values(value as object)) addRelations(nested, model.get(field.target)!, model, entry.select, true)
   }
 }
@@ -199,7 +200,7 @@ function withDates(document: RuleDocument, model: DataModel): RuleDocument {
  * "everything"), and `NOT: {}` matches every row. Lists combine the policy's filter with search
  * and filters, and the impact report negates it, so both become explicit conditions on the key.
  */
-export function explicitFilter(where: Record<string, unknown>, key: string): Record<string, unknown> {
+function explicitFilter(where: Record<string, unknown>, key: string): Record<string, unknown> {
   const nothing = { [key]: { in: [] } }
   const everything = { NOT: nothing }
   const visit = (node: unknown): unknown => {

@@ -10,6 +10,8 @@ export interface ScalarField {
   kind: 'scalar'
   name: string
   type: ScalarType
+  /** Rules may never read it: not in conditions, not in field rules, never loaded for a decision. */
+  secret: boolean
 }
 
 export interface RelationField {
@@ -42,6 +44,19 @@ interface RuntimeField {
   relationName?: string
 }
 
+/**
+ * Fields no rule may read. A condition on a secret is an oracle: validation and impact answer
+ * whether it matches, so `startsWith` extracts it a character at a time. Listed by name, and by
+ * convention too: any field whose name contains password, secret, token, hash or salt is secret,
+ * so a new credential column is covered before anyone remembers this list.
+ */
+export const SECRET_FIELDS: Readonly<Record<string, readonly string[]>> = { User: ['passwordHash'] }
+const SECRET_NAME = /password|secret|token|hash|salt/i
+
+export function isSecret(model: string, field: string): boolean {
+  return SECRET_NAME.test(field) || (SECRET_FIELDS[model]?.includes(field) ?? false)
+}
+
 let cached: DataModel | undefined
 
 export function dataModel(): DataModel {
@@ -60,7 +75,7 @@ export function dataModel(): DataModel {
         const foreignKey = !many && scalarNames.has(`${field.name}Id`) ? `${field.name}Id` : undefined
         byName.set(field.name, { kind: 'relation', name: field.name, target: field.type, many, foreignKey })
       } else {
-        byName.set(field.name, { kind: 'scalar', name: field.name, type: field.type as ScalarType })
+        byName.set(field.name, { kind: 'scalar', name: field.name, type: field.type as ScalarType, secret: isSecret(name, field.name) })
       }
     }
     model.set(name, { name, primaryKey: byName.has('id') ? 'id' : fields[0]!.name, fields: byName })
@@ -77,6 +92,11 @@ function isToMany(model: string, field: RuntimeField, models: Record<string, { f
   if (own.some((f) => f.name === `${field.name}Id`)) return false
   const back = models[field.type]?.fields.find((f) => f.kind === 'object' && f.relationName === field.relationName && f.type === model)
   return Boolean(back && models[field.type]!.fields.some((f) => f.name === `${back.name}Id`))
+}
+
+/** The scalars of a model that rules may read (every one but the secrets). */
+export function readableScalars(info: ModelInfo): ScalarField[] {
+  return [...info.fields.values()].filter((field): field is ScalarField => field.kind === 'scalar' && !field.secret)
 }
 
 /** The to-one relation of `subject` to `target` that a foreign key holds, e.g. Task → Project: `project` by `projectId`. */

@@ -20,7 +20,7 @@ export type Decision =
 type Row = Record<string, unknown>
 
 /** The rule that decided, for allows and denials alike (`null`: no rule matched, so default deny). */
-export function decidingRuleId(ability: AppAbility, action: string, object: unknown, field?: string): string | null {
+function decidingRuleId(ability: AppAbility, action: string, object: unknown, field?: string): string | null {
   const rule = ability.relevantRuleFor(action, object as never, field)
   return (rule?.origin as { id?: string } | undefined)?.id ?? null
 }

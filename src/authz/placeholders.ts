@@ -40,7 +40,9 @@ export function interpolate<T>(value: T, user: PolicyUser): T {
     if (whole) return PLACEHOLDERS[whole[1]!]!.value(user) as T
     return value.replace(PLACEHOLDER, (_, name: string) => String(PLACEHOLDERS[name]!.value(user))) as T
   }
-  if (Array.isArray(value)) return value.map((item) => interpolate(item, user)) as T
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => interpolate(item, user)) as T
+  // Compiled rules hold DateTime values as Dates: copying one key by key would leave `{}`.
+  if (value instanceof Date) return value
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, user)

@@ -93,7 +93,16 @@ export function App() {
   }, [])
 
   if (checking) return <p className="loading">Loading…</p>
-  if (!account) return <SignIn notice={notice} onSignedIn={(signedIn) => (setNotice(undefined), setAccount(signedIn))} />
+  if (!account)
+    return (
+      <SignIn
+        notice={notice}
+        onSignedIn={(signedIn) => {
+          setNotice(undefined)
+          setAccount(signedIn)
+        }}
+      />
+    )
   return (
     <Console
       account={account}
@@ -145,7 +154,13 @@ function Console({ account, onSignOut }: { account: Account; onSignOut: () => vo
             <div className="problem" role="alert">
               <strong>This view failed</strong>
               <p>{error.message}</p>
-              <button type="button" onClick={() => (policy.discard(), reset())}>
+              <button
+                type="button"
+                onClick={() => {
+                  policy.discard()
+                  reset()
+                }}
+              >
                 Discard the draft and show it again
               </button>
             </div>

@@ -98,7 +98,14 @@ export function AuditView() {
           <button type="submit" className="primary">
             Apply filters
           </button>
-          <button type="button" onClick={() => (setForm(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))}>
+          <button
+            type="button"
+            onClick={() => {
+              setForm(NO_FILTERS)
+              setFilters(NO_FILTERS)
+              setOffset(0)
+            }}
+          >
             Clear
           </button>
         </div>

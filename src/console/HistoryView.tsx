@@ -23,11 +23,12 @@ export function HistoryView({ state }: { state: PolicyState }) {
   const [dialog, confirm] = useConfirm()
   const [outcome, setOutcome] = useState<{ done?: string; error?: unknown } | null>(null)
 
+  const activeVersion = active?.version
   useEffect(() => {
-    if (!active) return
-    setRight(active.version)
-    setLeft(Math.max(1, active.version - 1))
-  }, [active?.version])
+    if (activeVersion === undefined) return
+    setRight(activeVersion)
+    setLeft(Math.max(1, activeVersion - 1))
+  }, [activeVersion])
 
   async function rollback(version: Version) {
     if (
@@ -115,7 +116,15 @@ export function HistoryView({ state }: { state: PolicyState }) {
         </>
       ) : null}
       {left && right ? (
-        <VersionDiff left={left} right={right} onPick={(l, r) => (setLeft(l), setRight(r))} latest={active?.version ?? right} />
+        <VersionDiff
+          left={left}
+          right={right}
+          onPick={(l, r) => {
+            setLeft(l)
+            setRight(r)
+          }}
+          latest={active?.version ?? right}
+        />
       ) : null}
     </section>
   )

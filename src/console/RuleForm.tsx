@@ -61,13 +61,14 @@ export function RuleForm({
     let parsed: Record<string, unknown> | undefined
     if (conditions.trim()) {
       try {
-        parsed = JSON.parse(conditions) as Record<string, unknown>
+        const value: unknown = JSON.parse(conditions)
+        if (!value || typeof value !== 'object' || Array.isArray(value)) {
+          setProblem('Conditions must be a JSON object, such as {"ownerId": "${user.id}"}.')
+          return
+        }
+        parsed = value as Record<string, unknown>
       } catch (error) {
         setProblem(`Conditions are not valid JSON: ${(error as Error).message}`)
-        return
-      }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        setProblem('Conditions must be a JSON object, such as {"ownerId": "${user.id}"}.')
         return
       }
     }

@@ -24,7 +24,7 @@ export function UsersView({ me }: { me: Account }) {
     try {
       await api.patch<User>(`/api/admin/users/${user.id}`, { role })
       setOutcome({ done: `${user.username} is now ${role}.` })
-      setRoles(({ [user.id]: _, ...rest }) => rest)
+      setRoles((roles) => Object.fromEntries(Object.entries(roles).filter(([id]) => Number(id) !== user.id)))
       users.reload()
     } catch (error) {
       setOutcome({ error })
@@ -49,7 +49,15 @@ export function UsersView({ me }: { me: Account }) {
         <h2 id="users-title">Users</h2>
         <label className="search">
           Search users
-          <input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setOffset(0))} placeholder="username" />
+          <input
+            type="search"
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value)
+              setOffset(0)
+            }}
+            placeholder="username"
+          />
         </label>
       </header>
       {dialog}

@@ -18,6 +18,10 @@ export function draftFrom(policy: ActivePolicy): Draft {
 }
 
 /** Enough of a rule's shape for the console to show it; everything else is the API's to judge. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 export function isRuleShaped(value: unknown): value is PolicyRule {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false
   const rule = value as Record<string, unknown>
@@ -35,7 +39,7 @@ export function loadDraft(accountId: number): Draft | null {
       !Array.isArray(saved.table)
     )
       return null
-    if (!saved.table.every((row) => row && typeof row === 'object' && typeof row.role === 'string')) return null
+    if (!(saved.table as unknown[]).every((row) => isObject(row) && typeof row.role === 'string')) return null
     return saved as Draft
   } catch {
     return null

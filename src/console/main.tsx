@@ -12,7 +12,13 @@ createRoot(document.getElementById('root')!).render(
           <div className="problem" role="alert">
             <strong>The console failed</strong>
             <p>{error.message}</p>
-            <button type="button" onClick={() => (sessionStorage.clear(), window.location.reload())}>
+            <button
+              type="button"
+              onClick={() => {
+                sessionStorage.clear()
+                window.location.reload()
+              }}
+            >
               Sign out and reload
             </button>
           </div>

@@ -39,7 +39,7 @@ export function usePolicy(accountId: number) {
 
   const reload = useCallback(async () => {
     try {
-      const latest = (await request<ActivePolicy>('GET', '/api/admin/policies')).data
+      const latest = (await request<ActivePolicy | null>('GET', '/api/admin/policies')).data
       if (!latest || !Array.isArray(latest.rules)) throw new Error('The server sent no policy.')
       setActive(latest)
       setLoadError(null)

@@ -47,7 +47,7 @@ export function ProblemMessage({ error, title }: { error: unknown; title?: strin
   return (
     <div className="problem" role="alert">
       <strong>{title ?? 'Something went wrong'}</strong>
-      <p>{error instanceof Error ? error.message : String(error)}</p>
+      <p>{error instanceof Error ? error.message : JSON.stringify(error)}</p>
     </div>
   )
 }
@@ -115,7 +115,7 @@ export function Notice({ children, kind = 'info' }: { children: ReactNode; kind?
 export function listText(value: unknown): string {
   if (typeof value === 'string') return value
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(', ')
-  return JSON.stringify(value) ?? ''
+  return value === undefined ? '' : JSON.stringify(value)
 }
 
 /** A labelled control with optional help text that is described by, not part of, its name. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
-import type { MigrationList, SchemaEngine as SchemaEngineType } from '@prisma/schema-engine-wasm'
+import type { MigrationList } from '@prisma/schema-engine-wasm'
 import { pgliteDriver } from './adapters.ts'
 
 // Prisma's migration engine, as WebAssembly driven through a driver adapter: the native engine
@@ -14,6 +14,7 @@ export const migrationsDir = join(projectRoot, 'prisma/migrations')
 const filters = { externalTables: [], externalEnums: [] }
 
 type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg')
+type SchemaEngineType = Awaited<ReturnType<EngineModule['SchemaEngine']['new']>>
 let engineModule: Promise<EngineModule> | undefined
 
 function loadEngineModule(): Promise<EngineModule> {
@@ -86,7 +87,7 @@ export function readMigrations(dir = migrationsDir): MigrationList {
  * Names of the migrations in prisma/migrations that the database has not finished applying,
  * read from Prisma's own table: a cheap check that spares loading the engine on every start.
  */
-export async function unappliedMigrations(query: (sql: string) => Promise<Array<{ migration_name: string }>>): Promise<string[]> {
+async function unappliedMigrations(query: (sql: string) => Promise<Array<{ migration_name: string }>>): Promise<string[]> {
   const names = readMigrations().migrationDirectories.map((dir) => dir.path)
   let applied: Set<string>
   try {

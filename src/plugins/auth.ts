@@ -9,7 +9,7 @@ import type { PolicyUser } from '../authz/placeholders.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    issueToken(user: { id: number }): { accessToken: string; tokenType: 'Bearer'; expiresIn: number }
+    issueToken(user: { id: number; sessionVersion: number }): { accessToken: string; tokenType: 'Bearer'; expiresIn: number }
     /** onRequest hook: resolves the bearer token to the current account, or answers 401. */
     authenticate(request: FastifyRequest): Promise<void>
   }
@@ -25,7 +25,8 @@ declare module 'fastify' {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub: string }
+    /** `sv`: the user's session version at issue; tokens of an older version are refused. */
+    payload: { sub: string; sv?: number }
   }
 }
 
@@ -53,8 +54,8 @@ async function auth(fastify: FastifyInstance) {
     verify: { algorithms: [ALGORITHM], requiredClaims: ['sub', 'exp'] },
   })
 
-  fastify.decorate('issueToken', (user: { id: number }) => ({
-    accessToken: fastify.jwt.sign({ sub: String(user.id) }),
+  fastify.decorate('issueToken', (user: { id: number; sessionVersion: number }) => ({
+    accessToken: fastify.jwt.sign({ sub: String(user.id), sv: user.sessionVersion }),
     tokenType: 'Bearer' as const,
     expiresIn: fastify.config.tokenTtlSeconds,
   }))
@@ -62,13 +63,13 @@ async function auth(fastify: FastifyInstance) {
   fastify.decorateRequest('account', null as unknown as PolicyUser)
 
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
-    if (request.routeOptions.config?.public) return
+    if (request.routeOptions.config.public) return
     const header = request.headers.authorization
     if (!header) throw unauthorized('Authentication required: send "Authorization: Bearer <token>".')
     if (!/^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(header)) {
       throw unauthorized('The Authorization header must be "Bearer <token>".')
     }
-    let payload: { sub: string }
+    let payload: { sub: string; sv?: number }
     try {
       payload = await request.jwtVerify()
     } catch {
@@ -78,10 +79,11 @@ async function auth(fastify: FastifyInstance) {
     const id = Number(payload.sub)
     const user =
       Number.isSafeInteger(id) && id > 0
-        ? await fastify.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true } })
+        ? await fastify.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true, sessionVersion: true } })
         : null
-    if (!user) throw unauthorized('The access token is invalid or expired.')
-    request.account = user
+    // Tokens from before the sessionVersion claim count as version 0, the version nobody revoked.
+    if (!user || user.sessionVersion !== (payload.sv ?? 0)) throw unauthorized('The access token is invalid or expired.')
+    request.account = { id: user.id, username: user.username, role: user.role }
   })
 }
 

@@ -47,7 +47,7 @@ async function authorization(fastify: FastifyInstance) {
 
   // Every refusal, and every probe of an object the caller may not see, is recorded.
   fastify.addHook('onError', async (request, _reply, error) => {
-    if (!(error instanceof DeniedError) || !request.account) return
+    if (!(error instanceof DeniedError)) return
     const { decision, context } = error
     if (decision.status === 404 && !decision.hidden) return
     if (decision.status === 400) return

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DeniedError } from '../authz/authorizer.ts'
-import { HttpProblem, PROBLEM_BASE, statusTitle, type ProblemBody } from '../http/problem.ts'
+import { HttpProblem, statusTitle, type ProblemBody } from '../http/problem.ts'
 
 // Every error leaves as application/problem+json; nothing internal (stack, SQL) ever does.
 
@@ -38,6 +38,15 @@ function deniedProblem({ decision }: DeniedError): HttpProblem {
   })
 }
 
+/** PostgreSQL data exceptions that only a request's values cause: out-of-range or malformed dates, numbers, characters. */
+const INPUT_SQLSTATES = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05'])
+
+function sqlState(error: unknown): string | undefined {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta
+  const code = meta?.driverAdapterError?.cause?.originalCode
+  return typeof code === 'string' ? code : undefined
+}
+
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024'])
 
 function toProblem(error: FastifyError & { code?: string }): HttpProblem {
@@ -45,6 +54,10 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
   if (error instanceof DeniedError) return deniedProblem(error)
   if (error.validation) return validationProblem(error)
   switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return new HttpProblem(400, 'invalid-url', 'The URL is not validly percent-encoded.')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpProblem(414, 'uri-too-long', 'A part of the URL path is longer than this server accepts.')
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HttpProblem(413, 'body-too-large', 'The request body is larger than this endpoint accepts.')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -62,8 +75,12 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
     case 'P2025':
       return new HttpProblem(404, 'not-found', 'The record no longer exists.')
   }
+  if (error.code === 'P2020' || INPUT_SQLSTATES.has(sqlState(error) ?? '')) {
+    // Valid to the schema but not to the database, such as a timestamp in year 0: the client's to fix.
+    return new HttpProblem(400, 'value-out-of-range', 'A value in the request is out of the range the database can store or compare.')
+  }
   if (error instanceof SyntaxError) return new HttpProblem(400, 'invalid-json', 'The request body is not valid JSON.')
-  if (PRISMA_UNAVAILABLE.has(error.code ?? '') || isConnectionError(error)) {
+  if (PRISMA_UNAVAILABLE.has(error.code) || isConnectionError(error)) {
     return new HttpProblem(503, 'database-unavailable', 'The database is unavailable; try again shortly.', {}, { 'retry-after': '1' })
   }
   const status = error.statusCode ?? 500
@@ -74,17 +91,24 @@ function toProblem(error: FastifyError & { code?: string }): HttpProblem {
 }
 
 function isConnectionError(error: unknown): boolean {
-  const text = String((error as Error)?.message ?? '')
-  const code = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string }).code
+  if (typeof error !== 'object' || error === null) return false
+  const { message, code: ownCode, cause } = error as { message?: unknown; code?: string; cause?: { code?: string } }
+  const text = typeof message === 'string' ? message : ''
+  const code = cause?.code ?? ownCode
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001'].includes(code ?? '') ||
     /connection (terminated|refused|timeout)|Can't reach database|DatabaseNotReachable|timeout exceeded when trying to connect/i.test(text)
   )
 }
 
-export function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
+function sendProblem(reply: FastifyReply, problem: HttpProblem, request: FastifyRequest): FastifyReply {
   const body: ProblemBody = problem.toBody(request.url)
   return reply.code(problem.status).headers(problem.headers).type('application/problem+json').send(body)
+}
+
+/** Fastify's `frameworkErrors`: what the router refuses before any route or hook runs. */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, toProblem(error), request)
 }
 
 async function errors(fastify: FastifyInstance) {
@@ -100,5 +124,4 @@ async function errors(fastify: FastifyInstance) {
   )
 }
 
-export const problemType = (slug: string) => PROBLEM_BASE + slug
 export default fp(errors, { name: 'errors' })

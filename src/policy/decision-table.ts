@@ -25,7 +25,12 @@ export interface RowResult {
   status: number
   ruleId: string | null
   pass: boolean
+  /** The policy could not be evaluated for this row (the row fails); why. */
+  error?: string
 }
+
+/** The status reported for a row whose evaluation failed: what the API would have answered. */
+export const EVALUATION_FAILED = 500
 
 export class DecisionTableError extends Error {}
 
@@ -77,13 +82,21 @@ export function parseDecisionTable(text: string): DecisionRow[] {
     )
   }
   if (!header) throw new DecisionTableError('no table found')
+  return nonEmpty(rows)
+}
+
+/** A table without rows would pass any policy: the gate would be gone. */
+function nonEmpty(rows: DecisionRow[]): DecisionRow[] {
+  if (rows.length === 0) throw new DecisionTableError('the decision table has no rows; it needs at least one')
   return rows
 }
 
 /** Rules a row must follow beyond its columns' values; `line` names it in the message. */
-export function checkRow(row: DecisionRow): DecisionRow {
+function checkRow(row: DecisionRow): DecisionRow {
   const at = `line ${row.line}`
   if (!row.role) throw new DecisionTableError(`${at}: role is empty`)
+  // Tables are stored as JSONB, which refuses the NUL character.
+  if (row.note.includes('\u0000')) throw new DecisionTableError(`${at}: the note contains the NUL character`)
   if (row.action === 'move' && row.subject !== 'Task') throw new DecisionTableError(`${at}: only tasks move`)
   if (row.action === 'create' && row.subject === 'User') throw new DecisionTableError(`${at}: users are created by registering`)
   if (row.action === 'create' && row.subject === 'Project' && row.resource !== 'own') {
@@ -93,7 +106,7 @@ export function checkRow(row: DecisionRow): DecisionRow {
 }
 
 export function rowsFromData(rows: DecisionRowData[]): DecisionRow[] {
-  return rows.map((row, index) => checkRow({ note: '', ...row, line: index + 1 }))
+  return nonEmpty(rows.map((row, index) => checkRow({ note: '', ...row, line: index + 1 })))
 }
 
 export function rowsToData(rows: DecisionRow[]): DecisionRowData[] {
@@ -126,8 +139,21 @@ function projectOf(subject: string, row: Record<string, unknown> | null = null):
   return { field: relation.foreignKey, subject: 'Project', relation: relation.name, row }
 }
 
-/** Evaluates one row against a policy with the same decision functions the API uses. */
+/**
+ * Evaluates one row against a policy with the same decision functions the API uses. Total: a
+ * rule the in-memory check cannot evaluate fails the row instead of throwing, so a review of
+ * any version (a rollback away from a broken one included) always gets an answer.
+ */
 export function evaluateRow(policy: CompiledRules, row: DecisionRow): RowResult {
+  try {
+    return evaluate(policy, row)
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    return { row, allowed: false, status: EVALUATION_FAILED, ruleId: null, pass: false, error: `cannot be evaluated: ${message}` }
+  }
+}
+
+function evaluate(policy: CompiledRules, row: DecisionRow): RowResult {
   const w = world(row.role)
   const ability = policy.abilityFor({ id: ACTOR, username: 'actor', role: row.role })
   const target = row.resource === 'none' ? null : w.byType[row.subject][row.resource]

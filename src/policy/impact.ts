@@ -11,7 +11,7 @@ const IMPACT_ACTIONS = { visible: 'read', writable: 'update' } as const
  * Users of a role whose rules name the user are considered one by one, up to this many (lowest
  * ids first): each costs two counts over the table, so the report stays fast on large data.
  */
-export const IMPACT_USER_SAMPLE = 10
+const IMPACT_USER_SAMPLE = 10
 const EXAMPLES = 3
 
 export interface Change {

@@ -93,7 +93,7 @@ export async function review(db: PrismaClient, active: PolicyVersion, proposal: 
   return { valid: true, rules, compiled, results, table: tableReport(results), flips, lockout, impact }
 }
 
-export function tableReport(results: RowResult[]): TableReport {
+function tableReport(results: RowResult[]): TableReport {
   const rows = results.map((r) => ({
     ...rowsToData([r.row])[0]!,
     row: r.row.line,

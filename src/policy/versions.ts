@@ -11,7 +11,7 @@ import { compileRules } from './validate.ts'
 // instance that activated it, within a second elsewhere (PostgreSQL LISTEN/NOTIFY), and by a
 // periodic version check should a notification be missed.
 
-export const POLICY_CHANNEL = 'policy_changed'
+const POLICY_CHANNEL = 'policy_changed'
 
 /** A version of the policy: its rules as written, compiled, and the decision table they pass. */
 export interface PolicyVersion {
@@ -157,7 +157,9 @@ export class PolicyStore {
 
   /** Follow activations made by other instances on the same PostgreSQL. */
   async follow(connectionString: string, pollMs = 5000): Promise<void> {
-    const poll = () => this.refresh().catch((error) => this.log?.warn({ err: error }, 'policy version check failed'))
+    const poll = () => {
+      this.refresh().catch((error: unknown) => this.log?.warn({ err: error }, 'policy version check failed'))
+    }
     this.poller = setInterval(poll, pollMs)
     this.poller.unref()
     await this.connectListener(connectionString, poll)
@@ -171,7 +173,7 @@ export class PolicyStore {
       this.log?.warn({ err: error }, 'policy listener lost its connection; retrying')
       this.listener = undefined
       client.end().catch(() => {})
-      setTimeout(() => this.connectListener(connectionString, onNotify).catch(() => {}), 1000).unref()
+      this.retryListener(connectionString, onNotify)
     })
     try {
       await client.connect()
@@ -181,8 +183,15 @@ export class PolicyStore {
     } catch (error) {
       this.log?.warn({ err: error }, 'policy listener could not connect; retrying')
       await client.end().catch(() => {})
-      setTimeout(() => this.connectListener(connectionString, onNotify).catch(() => {}), 1000).unref()
+      this.retryListener(connectionString, onNotify)
     }
+  }
+
+  private retryListener(connectionString: string, onNotify: () => void): void {
+    setTimeout(() => {
+      // connectListener logs its own failures and schedules the next try.
+      void this.connectListener(connectionString, onNotify)
+    }, 1000).unref()
   }
 
   async close(): Promise<void> {

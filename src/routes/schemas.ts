@@ -33,14 +33,10 @@ export type IdParams = Static<typeof IdParams>
 
 export const NoContent = Type.Null({ description: 'No content' })
 
-export const MAX_LIMIT = 100
+const MAX_LIMIT = 100
 
 /** limit/offset/search/ordering (restricted to `fields` and their `-` descending forms), plus `extra` filters. */
-export function listQuery<const F extends string, E extends TProperties = Record<never, never>>(
-  fields: readonly F[],
-  extra?: E,
-  defaultOrdering = 'id',
-) {
+export function listQuery<E extends TProperties>(fields: readonly string[], extra: E, defaultOrdering = 'id') {
   const ordering = fields.flatMap((field) => [field, `-${field}`])
   return Type.Object(
     {
@@ -48,7 +44,7 @@ export function listQuery<const F extends string, E extends TProperties = Record
       offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
       search: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
       ordering: Type.String({ enum: ordering, default: defaultOrdering, description: `One of ${ordering.join(', ')}` }),
-      ...(extra ?? ({} as E)),
+      ...extra,
     },
     { additionalProperties: false },
   )

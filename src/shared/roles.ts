@@ -4,7 +4,3 @@ export type Role = (typeof ROLES)[number]
 
 /** The role every new account gets; a request body can never choose another. */
 export const DEFAULT_ROLE: Role = 'member'
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value)
-}

@@ -19,7 +19,7 @@ export const RawRuleSchema = Type.Object(
 )
 export type RawRule = Static<typeof RawRuleSchema>
 
-export const RoleName = Type.String({ pattern: ROLE_NAME_PATTERN })
+const RoleName = Type.String({ pattern: ROLE_NAME_PATTERN })
 
 /** Rules grouped by role, in rule order: `{ "<role>": [rule, …], … }` (policies/rules.json). */
 export const RuleDocumentSchema = Type.Record(RoleName, Type.Array(RawRuleSchema))
@@ -29,7 +29,7 @@ export type RuleDocument = Static<typeof RuleDocumentSchema>
 export const RoleRuleSchema = Type.Object({ role: RoleName, ...RawRuleSchema.properties }, { additionalProperties: false })
 export type RoleRule = Static<typeof RoleRuleSchema>
 
-export const MAX_RULES = 5000
+const MAX_RULES = 5000
 export const RuleList = Type.Array(RoleRuleSchema, { maxItems: MAX_RULES })
 
 /** One row of the decision table as stored and sent: role × action × subject × resource → outcome. */
@@ -56,7 +56,11 @@ export interface RuleSet {
 
 export function toDocument(rules: RoleRule[]): RuleDocument {
   const document: RuleDocument = {}
-  for (const { role, ...rule } of rules) (document[role] ??= []).push(rule)
+  for (const { role, ...rule } of rules) {
+    // A role named like an Object.prototype member ("constructor") must start its own list.
+    if (!Object.hasOwn(document, role)) Object.defineProperty(document, role, { value: [], enumerable: true, writable: true })
+    document[role]!.push(rule)
+  }
   return document
 }
 

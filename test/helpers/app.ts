@@ -2,11 +2,15 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Test } from 'tap'
 import { buildApp, type BuildOptions } from '../../src/app.ts'
 import { loadConfig, type AppConfig } from '../../src/config.ts'
-import { hashPassword } from '../../src/auth/password.ts'
+import { hashPassword, type ScryptCost } from '../../src/auth/password.ts'
+import { postgresDriver } from '../../src/db/adapters.ts'
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts'
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-000000'
 export const PASSWORD = 'correct horse battery'
+
+/** Far below production's (OWASP) cost, which takes a large part of a second per hash by design. */
+export const TEST_PASSWORD_COST: ScryptCost = { N: 2 ** 10, r: 8, p: 1 }
 
 // One scrypt hash for every fixture user: hashing is deliberately slow.
 let passwordHash: Promise<string> | undefined
@@ -41,21 +45,24 @@ export async function startApp(
   const config: AppConfig = {
     ...loadConfig({ JWT_SECRET: TEST_SECRET }),
     databaseUrl: database.url,
+    passwordCost: TEST_PASSWORD_COST,
     ...overrides,
   }
-  let app: FastifyInstance | undefined
+  const app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false }).catch(async (error: unknown) => {
+    await database.drop()
+    throw error
+  })
   t.teardown(async () => {
-    await app?.close()
+    await app.close()
     await database.drop()
   })
-  app = await buildApp(config, { ...build, driver: wrapDriver(database.driver), logger: false })
   await app.ready()
   return {
     app,
     database,
     config,
     async user(role = 'member', username = `user${process.pid}_${++counter}`) {
-      passwordHash ??= hashPassword(PASSWORD)
+      passwordHash ??= hashPassword(PASSWORD, TEST_PASSWORD_COST)
       const user = await app.db.user.create({ data: { username, role, passwordHash: await passwordHash } })
       const token = app.issueToken(user).accessToken
       return { id: user.id, username, role, token, auth: { authorization: `Bearer ${token}` } }
@@ -64,6 +71,26 @@ export async function startApp(
       return app.inject({ ...options, headers: { ...(as ? as.auth : {}), ...headers } })
     },
   }
+}
+
+/**
+ * Another server on `api`'s database, as a second instance of a deployment would be: its own
+ * connection pool on PostgreSQL; on PGlite, which one process owns, the same embedded database.
+ */
+export async function secondInstance(
+  t: Test,
+  api: TestApp,
+  overrides: Partial<AppConfig> = {},
+  logger: BuildOptions['logger'] = false,
+): Promise<FastifyInstance> {
+  const driver = api.database.url ? postgresDriver(api.database.url, 2) : api.database.driver
+  const app = await buildApp({ ...api.config, ...overrides }, { driver, logger })
+  t.teardown(async () => {
+    await app.close()
+    if (driver !== api.database.driver) await driver.close()
+  })
+  await app.ready()
+  return app
 }
 
 /** Asserts an RFC 9457 answer: status, problem+json and the usual members, no stack. */

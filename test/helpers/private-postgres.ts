@@ -57,7 +57,9 @@ export class PrivatePostgres {
   destroy(): void {
     try {
       this.stop()
-    } catch {}
+    } catch {
+      // already stopped
+    }
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

@@ -38,7 +38,9 @@ async function startServer(databaseUrl: string): Promise<{ base: string; child: 
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${base}/ready`)).ok) return { base, child }
-    } catch {}
+    } catch {
+      // not answering yet: try again
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   child.kill('SIGKILL')

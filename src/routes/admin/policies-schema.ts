@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { DecisionRowSchema, DecisionTable, RoleRuleSchema, RuleList } from '../../shared/rule-format.ts'
-import { listQuery } from '../schemas.ts'
+import { listQuery, Text } from '../schemas.ts'
 
 export const PolicyBody = Type.Object({
   version: Type.Integer(),
@@ -29,13 +29,13 @@ export const ProposalBody = Type.Object(
   {
     rules: RuleList,
     table: Type.Optional(DecisionTable),
-    message: Type.Optional(Type.String({ maxLength: 500 })),
+    message: Type.Optional(Text({ maxLength: 500 })),
   },
   { additionalProperties: false },
 )
 
 export const RollbackBody = Type.Object(
-  { version: Type.Integer({ minimum: 1, maximum: 2147483647 }), message: Type.Optional(Type.String({ maxLength: 500 })) },
+  { version: Type.Integer({ minimum: 1, maximum: 2147483647 }), message: Type.Optional(Text({ maxLength: 500 })) },
   { additionalProperties: false },
 )
 

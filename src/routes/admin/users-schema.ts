@@ -16,8 +16,8 @@ export const UserUpdate = Type.Object(
 )
 export type UserUpdate = Static<typeof UserUpdate>
 
-export const USER_ORDERING = ['id', 'username', 'createdAt'] as const
-export const UserListQuery = listQuery(USER_ORDERING)
+const USER_ORDERING = ['id', 'username', 'createdAt'] as const
+export const UserListQuery = listQuery(USER_ORDERING, {})
 
 /** Never the password hash. */
 export const userShape = { select: { id: true, username: true, role: true, createdAt: true } } as const

@@ -4,6 +4,17 @@ import { HttpProblem } from '../../http/problem.ts'
 import { ProblemSchema } from '../schemas.ts'
 
 const Status = Type.Object({ status: Type.String() })
+const Readiness = Type.Object({
+  status: Type.String(),
+  audit: Type.Object(
+    {
+      queued: Type.Integer(),
+      dropped: Type.Integer(),
+      failed: Type.Integer(),
+    },
+    { description: 'Records of denied requests: waiting to be written, shed by a full queue, and refused by the database (since start)' },
+  ),
+})
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/health', {
@@ -12,14 +23,19 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/ready', {
-    schema: { tags: ['health'], summary: 'Readiness: the database answers', security: [], response: { 200: Status, 503: ProblemSchema } },
+    schema: {
+      tags: ['health'],
+      summary: 'Readiness: the database answers',
+      security: [],
+      response: { 200: Readiness, 503: ProblemSchema },
+    },
     handler: async () => {
       try {
         await fastify.db.$queryRaw`SELECT 1`
       } catch {
         throw new HttpProblem(503, 'database-unavailable', 'The database is unavailable.', {}, { 'retry-after': '1' })
       }
-      return { status: 'ready' }
+      return { status: 'ready', audit: fastify.audit.stats() }
     },
   })
 }

@@ -24,8 +24,8 @@ export const ProjectUpdate = Type.Object(
 )
 export type ProjectUpdate = Static<typeof ProjectUpdate>
 
-export const PROJECT_ORDERING = ['id', 'name', 'createdAt'] as const
-export const ProjectListQuery = listQuery(PROJECT_ORDERING)
+const PROJECT_ORDERING = ['id', 'name', 'createdAt'] as const
+export const ProjectListQuery = listQuery(PROJECT_ORDERING, {})
 
 /** What the response needs beyond the row itself. */
 export const projectShape = { include: { owner: { select: { username: true } } } } as const

@@ -33,7 +33,7 @@ export const TaskUpdate = Type.Object(
 )
 export type TaskUpdate = Static<typeof TaskUpdate>
 
-export const TASK_ORDERING = ['id', 'title', 'completed', 'createdAt'] as const
+const TASK_ORDERING = ['id', 'title', 'completed', 'createdAt'] as const
 export const TaskListQuery = listQuery(TASK_ORDERING, {
   completed: Type.Optional(Type.Boolean()),
   projectId: Type.Optional(projectId),
