@@ -91,6 +91,15 @@ export class CompiledRules {
     return filter
   }
 
+  /**
+   * Whether the filter of `filterFor(ability, action, subject)` reads another table (a relation
+   * condition such as `project: { is: { ownerId } }`). The planner cannot know where in this
+   * table the rows such a filter matches sit, so lists choose their query shape by it.
+   */
+  filterReadsRelations(ability: AppAbility, action: string, subject: string): boolean {
+    return readsRelations(this.filterFor(ability, action, subject), this.model.get(subject)!)
+  }
+
   /** The caller's rules in CASL's packed form, for a front end to build the same ability. */
   packedRulesFor(user: PolicyUser): unknown[] {
     return packRules(this.rulesFor(user).map(({ id: _id, ...rule }) => rule) as never)
@@ -132,6 +141,15 @@ function addRelations(where: unknown, info: ModelInfo, model: DataModel, select:
     const entry = (select[key] ??= { select: {} }) as { select: Record<string, unknown> }
     for (const nested of Object.values(value as object)) addRelations(nested, model.get(field.target)!, model, entry.select, true)
   }
+}
+
+function readsRelations(where: unknown, info: ModelInfo): boolean {
+  if (!where || typeof where !== 'object') return false
+  return Object.entries(where).some(([key, value]) =>
+    key === 'AND' || key === 'OR' || key === 'NOT'
+      ? (Array.isArray(value) ? value : [value]).some((part) => readsRelations(part, info))
+      : info.fields.get(key)?.kind === 'relation',
+  )
 }
 
 /**
