@@ -108,7 +108,8 @@ export function sendProblem(reply: FastifyReply, problem: HttpProblem, request: 
 
 /** Fastify's `frameworkErrors`: what the router refuses before any route or hook runs. */
 export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  void sendProblem(reply, toProblem(error), request)
+  // No hook runs for these answers: the request id header is set here.
+  void sendProblem(reply.header('x-request-id', request.id), toProblem(error), request)
 }
 
 async function errors(fastify: FastifyInstance) {

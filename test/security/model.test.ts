@@ -252,7 +252,9 @@ async function step(api: TestApp, m: Model, c: Command): Promise<void> {
     case 'setRole': {
       const target = at(m.users, c.target)!
       const res = await req('PATCH', `/api/admin/users/${target.id}`, { role: c.role })
-      expectStatus(res, u.role === 'admin' ? 200 : 403)
+      // Only admins manage users and policies: demoting the last one would lock everyone out.
+      const lastAdmin = target.role === 'admin' && c.role !== 'admin' && !m.users.some((x) => x !== target && x.role === 'admin')
+      expectStatus(res, u.role !== 'admin' ? 403 : lastAdmin ? 422 : 200)
       if (res.statusCode === 200) target.role = c.role
       return
     }

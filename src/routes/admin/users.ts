@@ -64,6 +64,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete('/:id/sessions', {
     schema: {
       tags: ['admin'],
+      operationId: 'revokeSessions',
       summary: "Revoke a user's sessions",
       description: 'Every token issued to that user so far stops working at once; they can log in again. Needs `update` on the user.',
       params: IdParams,

@@ -41,6 +41,7 @@ const me: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/password', {
     schema: {
       tags: ['auth'],
+      operationId: 'changePassword',
       summary: 'Change your password',
       description:
         'Every token issued before, on every device, stops working; the answer carries a new one. A wrong `currentPassword` is a 400 and counts as a failed login (429 with Retry-After when there were too many).',
