@@ -39,6 +39,16 @@ async function listPage<T, R>(
   return { items: found.map(toItem), total, limit: query.limit, offset: query.offset }
 }
 
+function listTasks(ownerId: number, query: Static<typeof TaskListQuery>) {
+  const where = taskListWhere(ownerId, query)
+  return listPage(
+    db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }),
+    db.task.count({ where }),
+    query,
+    toTask,
+  )
+}
+
 function taskListWhere(ownerId: number, query: Static<typeof TaskListQuery>): Prisma.TaskWhereInput {
   return {
     AND: [
@@ -78,24 +88,10 @@ await app.register(
     api.get('/projects/:id/tasks', { schema: { params: IdParams, querystring: TaskListQuery } }, async (request) => {
       const project = await db.project.findFirst({ where: { id: request.params.id, ownerId: request.account.id }, select: { id: true } })
       if (!project) throw notFound('Project')
-      const query = { ...request.query, projectId: project.id }
-      const where = taskListWhere(request.account.id, query)
-      return listPage(
-        db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }),
-        db.task.count({ where }),
-        query,
-        toTask,
-      )
+      return listTasks(request.account.id, { ...request.query, projectId: project.id })
     })
     api.get('/tasks', { schema: { querystring: TaskListQuery } }, async (request) => {
-      const query = request.query
-      const where = taskListWhere(request.account.id, query)
-      return listPage(
-        db.task.findMany({ where, orderBy: orderBy(query.ordering, 'id'), skip: query.offset, take: query.limit }),
-        db.task.count({ where }),
-        query,
-        toTask,
-      )
+      return listTasks(request.account.id, request.query)
     })
     api.post('/tasks', { schema: { body: TaskCreate } }, async (request, reply) => {
       const row = await db.$transaction(async (tx) => {

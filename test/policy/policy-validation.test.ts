@@ -4,27 +4,18 @@ import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { DECISION_TABLE_FILE, parseRuleDocument } from '../../src/policy/files.ts'
-import { compileRules, PolicyValidationError } from '../../src/policy/validate.ts'
+import { compileRules } from '../../src/policy/validate.ts'
 import { loadConfig } from '../../src/config.ts'
 import { TEST_SECRET } from '../helpers/app.ts'
+import { validationErrors } from '../helpers/rules.ts'
 import { createTestDatabase } from '../helpers/databases.ts'
 
 // Rules that cannot be understood, or translated to SQL, are refused when loaded: fail closed.
 
 const ok = { id: 'ok', action: 'read', subject: 'Project' }
 
-function errorsOf(rules: object[], role = 'member') {
-  try {
-    compileRules({ [role]: rules } as never, 1)
-    return []
-  } catch (error) {
-    if (!(error instanceof PolicyValidationError)) throw error
-    return error.errors
-  }
-}
-
 t.test('the shipped policy is valid', async (t) => {
-  t.same(errorsOf([ok]), [])
+  t.same(validationErrors([ok]), [])
 })
 
 t.test('each kind of invalid rule is rejected with the rule and the problem named', async (t) => {
@@ -98,17 +89,17 @@ t.test('each kind of invalid rule is rejected with the rule and the problem name
     ['in without a list', { id: 'r', action: 'read', subject: 'Project', conditions: { id: { in: 3 } } }, /"in" expects a list/],
   ]
   for (const [name, rule, message] of cases) {
-    const errors = errorsOf([rule])
+    const errors = validationErrors([rule])
     t.ok(errors.length > 0, `${name}: rejected`)
     t.match(errors[0], { role: 'member', ruleId: 'r', message }, name)
   }
-  t.match(errorsOf([ok], 'superuser'), [{ role: 'superuser', message: /unknown role "superuser"/ }])
-  t.match(errorsOf([ok, { ...ok }]), [{ ruleId: 'ok', message: /duplicate rule id/ }])
+  t.match(validationErrors([ok], 'superuser'), [{ role: 'superuser', message: /unknown role "superuser"/ }])
+  t.match(validationErrors([ok, { ...ok }]), [{ ruleId: 'ok', message: /duplicate rule id/ }])
 })
 
 t.test('valid relation, logical and placeholder conditions are accepted', async (t) => {
   t.same(
-    errorsOf([
+    validationErrors([
       {
         id: 'a',
         action: ['read', 'update'],

@@ -7,9 +7,10 @@ import { CompiledRules } from '../../src/authz/compiled-rules.ts'
 import { loadConfig } from '../../src/config.ts'
 import { evaluateRow, rowsFromData } from '../../src/policy/decision-table.ts'
 import { DECISION_TABLE_FILE } from '../../src/policy/files.ts'
-import { compileRules, PolicyValidationError } from '../../src/policy/validate.ts'
+import { compileRules } from '../../src/policy/validate.ts'
 import { toDocument, type RoleRule } from '../../src/shared/rule-format.ts'
 import { assertProblem, startApp, TEST_SECRET, type Account, type TestApp } from '../helpers/app.ts'
+import { validationErrors } from '../helpers/rules.ts'
 import { createTestDatabase, engines } from '../helpers/databases.ts'
 
 // No accepted policy can read a secret or break the API: one validation (validate, PUT, import,
@@ -17,16 +18,6 @@ import { createTestDatabase, engines } from '../helpers/databases.ts'
 // Prisma refuses, and what is too big; the decision-table evaluator answers for any rule.
 
 type Rule = RoleRule
-
-function errorsOf(rules: object[], role = 'member') {
-  try {
-    compileRules({ [role]: rules } as never, 1)
-    return []
-  } catch (error) {
-    if (!(error instanceof PolicyValidationError)) throw error
-    return error.errors
-  }
-}
 
 function nested(depth: number): Record<string, unknown> {
   let where: Record<string, unknown> = { completed: true }
@@ -72,14 +63,14 @@ t.test('refused: secrets, shapes SQL and memory read differently, shapes Prisma 
     ['NUL in a field pattern', { id: 'r', action: 'update', subject: 'Project', fields: ['na*\u0000'] }, /NUL character/],
   ]
   for (const [name, rule, message] of cases) {
-    const errors = errorsOf([rule])
+    const errors = validationErrors([rule])
     t.ok(errors.length > 0, `${name}: refused`)
     t.match(errors[0], { role: 'member', ruleId: 'r', message }, name)
   }
-  t.same(errorsOf([task(nested(8))]), [], 'nesting within the limit is accepted')
-  t.same(errorsOf([task({ AND: { completed: true }, NOT: { title: 'x' } })]), [], 'AND and NOT as one object are accepted')
-  t.same(errorsOf([{ id: 'r', action: 'update', subject: 'User', fields: ['*'] }]), [], 'a bare wildcard names no field')
-  t.match(errorsOf([{ id: 'r', action: 'read', subject: 'Project' }], 'constructor'), [{ message: /unknown role "constructor"/ }])
+  t.same(validationErrors([task(nested(8))]), [], 'nesting within the limit is accepted')
+  t.same(validationErrors([task({ AND: { completed: true }, NOT: { title: 'x' } })]), [], 'AND and NOT as one object are accepted')
+  t.same(validationErrors([{ id: 'r', action: 'update', subject: 'User', fields: ['*'] }]), [], 'a bare wildcard names no field')
+  t.match(validationErrors([{ id: 'r', action: 'read', subject: 'Project' }], 'constructor'), [{ message: /unknown role "constructor"/ }])
 })
 
 t.test('the decision-table evaluator answers for any rule: an unevaluable one fails its row', async (t) => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { projectRoot } from '../../src/project-root.ts'
-import { createTestDatabase, engines } from '../helpers/databases.ts'
-import { policyCli as cli } from '../helpers/policy-cli.ts'
+import { engines } from '../helpers/databases.ts'
+import { cliDatabaseEnv, policyCli as cli } from '../helpers/policy-cli.ts'
 
 // An intended change that flips decision-table rows: `validate <dir> --accept` shows the flips and
 // writes the new outcomes into exactly those rows of decision-table.md, nothing else.
@@ -12,15 +12,7 @@ import { policyCli as cli } from '../helpers/policy-cli.ts'
 t.test('validate --accept rewrites the flipped rows of decision-table.md', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-accept-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  let env: Record<string, string>
-  if (engines.at(-1) === 'postgres') {
-    const database = await createTestDatabase('postgres')
-    await database.driver.close()
-    t.teardown(() => database.drop())
-    env = { DATABASE_URL: database.url! }
-  } else {
-    env = { DATA_DIR: join(dir, 'data'), DATABASE_URL: '' }
-  }
+  const env = await cliDatabaseEnv(t, engines.at(-1)!, dir)
   const policies = join(dir, 'policies')
   cpSync(join(projectRoot, 'policies'), policies, { recursive: true })
   const tableFile = join(policies, 'decision-table.md')

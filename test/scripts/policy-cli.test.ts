@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { createTestDatabase, engines } from '../helpers/databases.ts'
-import { policyCli as cli } from '../helpers/policy-cli.ts'
+import { engines } from '../helpers/databases.ts'
+import { cliDatabaseEnv, policyCli as cli } from '../helpers/policy-cli.ts'
 
 // npm run policy -- export|import|validate|diff, as an admin runs it, against a real database.
 
@@ -12,15 +12,7 @@ import { policyCli as cli } from '../helpers/policy-cli.ts'
 for (const engine of engines.slice(-1)) {
   t.test(engine, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'policy-cli-'))
-    let env: Record<string, string>
-    if (engine === 'postgres') {
-      const database = await createTestDatabase('postgres')
-      await database.driver.close()
-      t.teardown(() => database.drop())
-      env = { DATABASE_URL: database.url! }
-    } else {
-      env = { DATA_DIR: join(dir, 'data'), DATABASE_URL: '' }
-    }
+    const env = await cliDatabaseEnv(t, engine, dir)
     const exported = join(dir, 'policy.json')
 
     const out = await cli(env, 'export', exported)
