@@ -24,7 +24,7 @@ export default fp(
         origin: origins,
         methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
         allowedHeaders: ['authorization', 'content-type', 'if-match'],
-        exposedHeaders: ['etag'],
+        exposedHeaders: ['etag', 'x-request-id'],
       })
     }
   },

@@ -69,3 +69,9 @@ for (const engine of engines) {
     })
   })
 }
+
+t.test('browsers on an allowed origin may read x-request-id', async (t) => {
+  const api = await startApp(t, 'pglite', { corsOrigins: ['https://app.example'] })
+  const res = await api.request({ url: '/health', headers: { origin: 'https://app.example' } })
+  t.match(res.headers['access-control-expose-headers'], /x-request-id/)
+})
