@@ -11,6 +11,12 @@ import { containsPlaceholder, interpolate, type PolicyUser } from './placeholder
 // Subjects are Prisma models; conditions are Prisma `where` objects.
 export type AppAbility = Ability<[string, string | Record<string, unknown>], Record<string, unknown>>
 
+/** A compiled list filter: the Prisma `where`, and whether it reaches through a relation. */
+interface ListFilter {
+  where: Readonly<Record<string, unknown>>
+  readsRelations: boolean
+}
+
 /** A Prisma `select` tree of the related rows the rules of a subject read, e.g. `{ project: { select: { ownerId: true } } }`. */
 export type RelationSelect = Record<string, { select: Record<string, true | { select: Record<string, unknown> }> }>
 
@@ -23,7 +29,7 @@ export class CompiledRules {
   private readonly userAbilities = new Map<string, AppAbility>()
   /** For a role the policy does not mention: no rules, so everything is denied. */
   private readonly noAbility = createPrismaAbility<AppAbility>([])
-  private readonly filters = new WeakMap<AppAbility, Map<string, Readonly<Record<string, unknown>>>>()
+  private readonly filters = new WeakMap<AppAbility, Map<string, ListFilter>>()
 
   readonly document: RuleDocument
 
@@ -80,15 +86,7 @@ export class CompiledRules {
    * Callers must not mutate the result.
    */
   filterFor(ability: AppAbility, action: string, subject: string): Readonly<Record<string, unknown>> {
-    let byKey = this.filters.get(ability)
-    if (!byKey) this.filters.set(ability, (byKey = new Map<string, Readonly<Record<string, unknown>>>()))
-    const key = `${action}\u0000${subject}`
-    let filter = byKey.get(key)
-    if (!filter) {
-      const where = accessibleBy(ability, action).ofType(subject as never) as Record<string, unknown>
-      byKey.set(key, (filter = explicitFilter(where, this.model.get(subject)!.primaryKey)))
-    }
-    return filter
+    return this.listFilter(ability, action, subject).where
   }
 
   /**
@@ -97,7 +95,21 @@ export class CompiledRules {
    * table the rows such a filter matches sit, so lists choose their query shape by it.
    */
   filterReadsRelations(ability: AppAbility, action: string, subject: string): boolean {
-    return readsRelations(this.filterFor(ability, action, subject), this.model.get(subject)!)
+    return this.listFilter(ability, action, subject).readsRelations
+  }
+
+  /** Both answers above, worked out once per ability, action and subject (lists ask on every request). */
+  private listFilter(ability: AppAbility, action: string, subject: string): ListFilter {
+    let byKey = this.filters.get(ability)
+    if (!byKey) this.filters.set(ability, (byKey = new Map<string, ListFilter>()))
+    const key = `${action}\u0000${subject}`
+    let filter = byKey.get(key)
+    if (!filter) {
+      const info = this.model.get(subject)!
+      const where = explicitFilter(accessibleBy(ability, action).ofType(subject as never) as Record<string, unknown>, info.primaryKey)
+      byKey.set(key, (filter = { where, readsRelations: readsRelations(where, info) }))
+    }
+    return filter
   }
 
   /** The caller's rules in CASL's packed form, for a front end to build the same ability. */
