@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { AppAbility, CompiledRules } from './compiled-rules.ts'
-import { dataModel, readableScalars } from './data-model.ts'
+import { dataModel, readableScalars, type RelationField } from './data-model.ts'
 import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from './decisions.ts'
 import type { PolicyUser } from './placeholders.ts'
 
@@ -20,6 +20,8 @@ export type Found<S extends Subject, A> = Prisma.Result<Delegates[S], A, 'findUn
 export type CreateData<S extends Subject> = Prisma.Args<Delegates[S], 'create'>['data']
 export type UpdateData<S extends Subject> = Prisma.Args<Delegates[S], 'update'>['data']
 export type Where<S extends Subject> = NonNullable<Prisma.Args<Delegates[S], 'findMany'>['where']>
+/** One object: its id, or a unique key of its model (e.g. a membership by project and user). */
+export type ObjectKey<S extends Subject> = number | FindArgs<S>['where']
 
 type Row = Record<string, unknown>
 /** The delegate calls the authorizer makes, the same on every model. */
@@ -56,6 +58,12 @@ export class DeniedError extends Error {
 function enforce(decision: Decision, context: DenialContext): void {
   if (!decision.allowed) throw new DeniedError(decision, context)
 }
+
+/**
+ * Runs after the policy allowed a write, in its transaction, with the row as it is (or, for a
+ * create, as it will be): for invariants the policy cannot express. It may throw.
+ */
+export type BeforeWrite = (tx: Prisma.TransactionClient, row: Row) => Promise<void>
 
 export interface ListQuery {
   limit: number
@@ -101,10 +109,12 @@ export class Authorizer {
    * them agree (each statement has its own snapshot at READ COMMITTED).
    */
   async list<S extends Subject, A extends Shape<S>, R>(subject: S, query: ListQuery, options: ListOptions<S, A, R>): Promise<Page<R>> {
-    const where = { AND: [this.filter('read', subject), ...(options.filters ?? [])] }
+    const policy = this.filter('read', subject)
+    const filters = options.filters ?? []
+    const where = { AND: [policy, ...filters] }
     const shape = options.shape ?? {}
     const { rows, total } = this.compiled.filterReadsRelations(this.ability, 'read', subject)
-      ? await this.pageByKeys(subject, where, query, shape)
+      ? await this.pageByKeys(subject, policy, filters, query, shape)
       : await this.pageByOffset(subject, where, query, shape)
     return { items: rows.map((row) => options.toItem(row as Found<S, A>)), total, limit: query.limit, offset: query.offset }
   }
@@ -128,27 +138,67 @@ export class Authorizer {
    * custom and generic plans alike); the keys give the total, and the page is fetched by key,
    * under the policy's filter again. Past `KEYED_LIST_LIMIT` keys the caller reads a large
    * share of the table, so offset paging is cheap again and the keys stop.
+   *
+   * A filter that is a disjunction (owned OR shared with me) is not driven by any one index: the
+   * planner reads the whole table and tests both sides on every row. Each side alone is, so the
+   * keys are fetched per side and united; the union is exact, because every other condition of
+   * the filter is repeated in each side (A ∧ (B ∨ C) = (A ∧ B) ∨ (A ∧ C)).
    */
-  private async pageByKeys(subject: Subject, where: Row, query: ListQuery, shape: object): Promise<{ rows: Row[]; total: number }> {
+  private async pageByKeys(
+    subject: Subject,
+    policy: Readonly<Row>,
+    filters: readonly unknown[],
+    query: ListQuery,
+    shape: object,
+  ): Promise<{ rows: Row[]; total: number }> {
     const table = delegate(this.db, subject)
     const key = primaryKey(subject)
     const order = orderBy(query.ordering, key)
+    const where = { AND: [policy, ...filters] }
     const end = query.offset + query.limit
-    const keys = (await table.findMany({ where, select: { [key]: true }, orderBy: order, take: KEYED_LIST_LIMIT + 1 })).map(
-      (row) => row[key],
-    )
-    const complete = keys.length <= KEYED_LIST_LIMIT
-    if (!complete && end > KEYED_LIST_LIMIT) return this.pageByOffset(subject, where, query, shape)
-    const page = keys.slice(query.offset, end)
-    const [rows, total] = await Promise.all([
-      page.length ? table.findMany({ where: { AND: [{ [key]: { in: page } }, where] }, ...shape, orderBy: order }) : [],
-      complete ? keys.length : table.count({ where }),
-    ])
-    return { rows, total }
+    const sides = disjuncts(policy)
+    const fetchKeys = (side: Readonly<Row>, ordered: boolean) =>
+      table
+        .findMany({
+          where: { AND: [side, ...filters] },
+          select: { [key]: true },
+          ...(ordered ? { orderBy: order } : {}),
+          take: KEYED_LIST_LIMIT + 1,
+        })
+        .then((rows) => rows.map((row) => row[key]))
+    if (sides.length === 1) {
+      const keys = await fetchKeys(policy, true)
+      const complete = keys.length <= KEYED_LIST_LIMIT
+      if (!complete && end > KEYED_LIST_LIMIT) return this.pageByOffset(subject, where, query, shape)
+      const page = keys.slice(query.offset, end)
+      const [rows, total] = await Promise.all([
+        page.length ? table.findMany({ where: { AND: [{ [key]: { in: page } }, where] }, ...shape, orderBy: order }) : [],
+        complete ? keys.length : table.count({ where }),
+      ])
+      return { rows, total }
+    }
+    // The sides' keys come unordered: the page statement orders their union.
+    const union = new Set((await Promise.all(sides.map((side) => fetchKeys(side, false)))).flat())
+    if (union.size > KEYED_LIST_LIMIT) return this.pageByOffset(subject, where, query, shape)
+    const rows = union.size
+      ? await table.findMany({
+          where: { AND: [{ [key]: { in: [...union] } }, where] },
+          ...shape,
+          orderBy: order,
+          skip: query.offset,
+          take: query.limit,
+        })
+      : []
+    return { rows, total: union.size }
   }
 
   /** One object the caller may `action`: 404 when missing or unreadable, 403 when readable but not allowed. */
-  async findOne<S extends Subject, A extends Shape<S> = object>(subject: S, id: number, action = 'read', shape?: A): Promise<Found<S, A>> {
+  async findOne<S extends Subject, A extends Shape<S> = object>(
+    subject: S,
+    id: ObjectKey<S>,
+    action = 'read',
+    shape?: A,
+  ): Promise<Found<S, A>> {
     return (await this.check(this.db, subject, id, action, shape)) as Found<S, A>
   }
 
@@ -160,7 +210,7 @@ export class Authorizer {
   async create<S extends Subject, A extends Shape<S> = object>(
     subject: S,
     data: CreateData<S>,
-    options: { clientFields?: string[]; shape?: A } = {},
+    options: { clientFields?: string[]; shape?: A; before?: BeforeWrite } = {},
   ): Promise<Found<S, A>> {
     const row = data as Row
     const clientFields = options.clientFields ?? Object.keys(row)
@@ -168,6 +218,7 @@ export class Authorizer {
       // A parent named by the server (a project's owner, from the token) exists and needs no lookup.
       const parent = await this.loadParent(tx, subject, Object.fromEntries(clientFields.map((field) => [field, row[field]])))
       enforce(decideCreate(this.ability, subject, row, parent, clientFields), { action: 'create', subject })
+      await options.before?.(tx, row)
       return (await delegate(tx, subject).create({ data, ...options.shape })) as Found<S, A>
     })
   }
@@ -175,14 +226,13 @@ export class Authorizer {
   /**
    * Applies `changes` if the caller may: `update` on the object and on every changed field,
    * and when a foreign key changes, `update` on the object as it would be under its new parent.
-   * `before` runs after the checks, in the same transaction, for invariants the policy cannot
-   * express (it may throw).
+   * `before` runs after the checks.
    */
   async update<S extends Subject, A extends Shape<S> = object>(
     subject: S,
-    id: number,
+    id: ObjectKey<S>,
     changes: UpdateData<S>,
-    options: { shape?: A; before?: (tx: Prisma.TransactionClient, row: Row) => Promise<void> } = {},
+    options: { shape?: A; before?: BeforeWrite } = {},
   ): Promise<Found<S, A>> {
     const proposed = changes as Row
     return this.db.$transaction(async (tx) => {
@@ -190,23 +240,27 @@ export class Authorizer {
       const moved = Object.fromEntries(Object.entries(proposed).filter(([key, value]) => isForeignKey(subject, key) && value !== row[key]))
       if (Object.keys(moved).length) {
         const parent = await this.loadParent(tx, subject, moved)
-        if (parent) enforce(decideMove(this.ability, subject, { ...row, ...proposed }, parent), { action: 'update', subject, objectId: id })
+        if (parent)
+          enforce(decideMove(this.ability, subject, { ...row, ...proposed }, parent), {
+            action: 'update',
+            subject,
+            objectId: idOf(subject, row),
+          })
       }
       await options.before?.(tx, row)
-      return (await delegate(tx, subject).update({ where: { [primaryKey(subject)]: id }, data: changes, ...options.shape })) as Found<S, A>
+      return (await delegate(tx, subject).update({ where: byKey(subject, idOf(subject, row)), data: changes, ...options.shape })) as Found<
+        S,
+        A
+      >
     })
   }
 
   /** Deletes the object if the caller may; `before` as for `update`. */
-  async delete(
-    subject: Subject,
-    id: number,
-    options: { before?: (tx: Prisma.TransactionClient, row: Row) => Promise<void> } = {},
-  ): Promise<void> {
+  async delete<S extends Subject>(subject: S, id: ObjectKey<S>, options: { before?: BeforeWrite } = {}): Promise<void> {
     await this.db.$transaction(async (tx) => {
       const row = await this.check(tx, subject, id, 'delete')
       await options.before?.(tx, row)
-      await delegate(tx, subject).delete({ where: { [primaryKey(subject)]: id } })
+      await delegate(tx, subject).delete({ where: byKey(subject, idOf(subject, row)) })
     })
   }
 
@@ -216,16 +270,17 @@ export class Authorizer {
     return this.compiled.filterFor(this.ability, action, subject)
   }
 
-  private async check(db: Db, subject: Subject, id: number, action: string, shape?: object, fields: string[] = []): Promise<Row> {
+  private async check(db: Db, subject: Subject, id: unknown, action: string, shape?: object, fields: string[] = []): Promise<Row> {
     const row = await this.load(db, subject, id, shape)
-    enforce(decideOn(this.ability, action, subject, row, fields), { action, subject, objectId: id })
+    const objectId = row ? idOf(subject, row) : typeof id === 'number' ? id : undefined
+    enforce(decideOn(this.ability, action, subject, row, fields), { action, subject, ...(objectId === undefined ? {} : { objectId }) })
     return row!
   }
 
   /** The row with the related rows its rules read, merged with the response's `shape`. */
-  private load(db: Db, subject: Subject, id: number, shape: { include?: unknown; select?: unknown } = {}): Promise<Row | null> {
+  private load(db: Db, subject: Subject, id: unknown, shape: { include?: unknown; select?: unknown } = {}): Promise<Row | null> {
     const needs = this.compiled.relationSelects.get(subject) ?? {}
-    const where = { [primaryKey(subject)]: id }
+    const where = typeof id === 'number' ? byKey(subject, id) : (id as Row)
     if (shape.select)
       return delegate(db, subject).findUnique({ where, select: mergeSelects({ ...scalarSelect(subject), ...needs }, shape.select as Row) })
     const include = mergeSelects(needs, (shape.include ?? {}) as Row)
@@ -233,17 +288,23 @@ export class Authorizer {
     return delegate(db, subject).findUnique({ where, ...(Object.keys(include).length ? { include } : {}), ...(omit ? { omit } : {}) })
   }
 
+  /**
+   * The parent a new or moved object names, loaded with what the rules read of it. With several
+   * foreign keys in `data` (a membership names a project and a user), the one the rules read wins.
+   */
   private async loadParent(db: Db, subject: Subject, data: Row): Promise<ParentRef | undefined> {
-    for (const relation of dataModel().get(subject)!.fields.values()) {
-      if (relation.kind !== 'relation' || !relation.foreignKey || !(relation.foreignKey in data)) continue
-      const select = this.compiled.relationSelects.get(subject)?.[relation.name]?.select ?? {}
-      const row = await delegate(db, relation.target).findUnique({
-        where: { [primaryKey(relation.target)]: data[relation.foreignKey] },
-        select: { [primaryKey(relation.target)]: true, ...select },
-      })
-      return { field: relation.foreignKey, subject: relation.target, relation: relation.name, row }
-    }
-    return undefined
+    const needs = this.compiled.relationSelects.get(subject) ?? {}
+    const named = [...dataModel().get(subject)!.fields.values()].filter(
+      (field): field is RelationField & { foreignKey: string } =>
+        field.kind === 'relation' && field.foreignKey !== undefined && field.foreignKey in data,
+    )
+    const relation = named.find((field) => field.name in needs) ?? named[0]
+    if (!relation) return undefined
+    const row = await delegate(db, relation.target).findUnique({
+      where: byKey(relation.target, data[relation.foreignKey]),
+      select: { [primaryKey(relation.target)]: true, ...(needs[relation.name]?.select ?? {}) },
+    })
+    return { field: relation.foreignKey, subject: relation.target, relation: relation.name, row }
   }
 }
 
@@ -252,6 +313,24 @@ export const KEYED_LIST_LIMIT = 5000
 
 function primaryKey(subject: string): string {
   return dataModel().get(subject)!.primaryKey
+}
+
+/**
+ * The sides of a filter that is a disjunction, each with the filter's other conditions:
+ * `{ A, OR: [B, C] }` → `[{ A, B }, { A, C }]` (as AND lists). Anything else is one side.
+ */
+function disjuncts(where: Readonly<Row>): Array<Readonly<Row>> {
+  const { OR: alternatives, ...rest } = where
+  if (!Array.isArray(alternatives) || alternatives.length < 2) return [where]
+  return (alternatives as Row[]).map((alternative) => (Object.keys(rest).length ? { AND: [rest, alternative] } : alternative))
+}
+
+function byKey(subject: string, id: unknown): Row {
+  return { [primaryKey(subject)]: id }
+}
+
+function idOf(subject: string, row: Row): number {
+  return row[primaryKey(subject)] as number
 }
 
 /** Every scalar of the subject the rules may read: secrets are never loaded for a decision. */

@@ -110,6 +110,16 @@ export const PROBLEM_TYPES = {
     status: 409,
     explanation: 'Another account has this username; choose another one.',
   },
+  'already-member': {
+    title: 'Already a member',
+    status: 409,
+    explanation: 'The project is already shared with this user. To change what they may do, `PATCH` their membership instead.',
+  },
+  'owner-not-member': {
+    title: 'The owner cannot be a member',
+    status: 409,
+    explanation: 'The owner of a project already has every right on it; a project is shared with other users only.',
+  },
   'policy-version-conflict': {
     title: 'Policy version conflict',
     status: 409,

@@ -69,6 +69,11 @@ export function listQuery<E extends TProperties>(fields: readonly string[], extr
   )
 }
 
+/** Lists of projects and tasks: the caller's own, or those shared with them (all when absent). */
+export const AccessFilter = Type.Enum(['owned', 'shared'], {
+  description: '`owned`: of projects the caller owns; `shared`: of projects owned by others that the caller may read',
+})
+
 /** A page of a list; named `<Item>Page` in the OpenAPI document when the item is named. */
 export function page<T extends TSchema>(item: T) {
   const name = '$id' in item ? item.$id : undefined

@@ -13,6 +13,10 @@ export const TABLE_RESOURCES = ['own', 'other', 'none'] as const
 export const OBJECT_SUBJECTS = ['Project', 'Task', 'User'] as const
 export const TABLE_SUBJECTS = OBJECT_SUBJECTS
 
+/** What a project member may be; the policy says what each may do. */
+export const MEMBER_ROLES = ['viewer', 'editor'] as const
+export type MemberRole = (typeof MEMBER_ROLES)[number]
+
 /** Rule ids and role names (written so they are also valid HTML `pattern` attributes). */
 export const RULE_ID_PATTERN = '^[A-Za-z0-9_.:\\-]{1,100}$'
 export const ROLE_NAME_PATTERN = '^[a-z][a-z0-9_\\-]{0,49}$'

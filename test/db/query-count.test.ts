@@ -19,10 +19,12 @@ for (const engine of engines) {
     ).json()
 
     const cases: Array<[string, Parameters<typeof api.request>[0], number, number]> = [
-      // name, request, statements beyond authentication, transactions (each adds BEGIN + COMMIT)
-      ['list projects', { url: '/api/projects' }, 2, 0],
-      ['list tasks (31 rows)', { url: '/api/tasks?limit=100' }, 2, 0],
-      ['list tasks of a project, search and ordering', { url: `/api/projects/${project.id}/tasks?search=t1&ordering=-title` }, 3, 0],
+      // name, request, statements beyond authentication, transactions (each adds BEGIN + COMMIT).
+      // A member reads owned OR shared rows: the keys of each side, then the page (Authorizer.list).
+      ['list projects', { url: '/api/projects' }, 3, 0],
+      ['list tasks (31 rows)', { url: '/api/tasks?limit=100' }, 3, 0],
+      ['list tasks of a project, search and ordering', { url: `/api/projects/${project.id}/tasks?search=t1&ordering=-title` }, 4, 0],
+      ['list the members of a project', { url: `/api/projects/${project.id}/members` }, 4, 0],
       ['get a project', { url: `/api/projects/${project.id}` }, 1, 0],
       ['get a task', { url: `/api/tasks/${task.id}` }, 1, 0],
       [

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { IdParams, NoContent, page, protectedErrors, searchAny } from '../schemas.ts'
 import { listTasks } from '../tasks/list.ts'
 import { Task, TaskListQuery } from '../tasks/schema.ts'
-import { Project, ProjectCreate, ProjectListQuery, ProjectUpdate, projectShape, toProject } from './schema.ts'
+import members from './members.ts'
+import { ownership, Project, ProjectCreate, ProjectListQuery, ProjectUpdate, projectShape, toProject } from './schema.ts'
 
 const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
@@ -15,7 +16,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     handler: async (request) =>
       request.authz.list('Project', request.query, {
-        filters: [searchAny(['name', 'description'], request.query.search)],
+        filters: [searchAny(['name', 'description'], request.query.search), ownership(request.query.access, request.account.id)],
         shape: projectShape,
         toItem: toProject,
       }),
@@ -88,6 +89,8 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
       return listTasks(request.authz, { ...request.query, projectId: request.params.id })
     },
   })
+
+  await fastify.register(members, { prefix: '/:id/members' })
 }
 
 export default projects

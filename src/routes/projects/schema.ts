@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { listQuery, Text } from '../schemas.ts'
+import { AccessFilter, listQuery, Text } from '../schemas.ts'
 
 export const Project = Type.Object(
   {
@@ -34,7 +34,16 @@ export const ProjectUpdate = Type.Object(
 export type ProjectUpdate = Static<typeof ProjectUpdate>
 
 const PROJECT_ORDERING = ['id', 'name', 'createdAt'] as const
-export const ProjectListQuery = listQuery(PROJECT_ORDERING, {})
+export const ProjectListQuery = listQuery(PROJECT_ORDERING, { access: Type.Optional(AccessFilter) })
+
+/**
+ * `?access=owned|shared`: the caller's own projects, or those of others they may read. A filter
+ * on the data, combined with the policy's, never a grant: what is shown is still only what the
+ * policy lets the caller read.
+ */
+export function ownership(access: Static<typeof AccessFilter> | undefined, callerId: number) {
+  return access === undefined ? {} : { ownerId: access === 'owned' ? callerId : { not: callerId } }
+}
 
 /** What the response needs beyond the row itself. */
 export const projectShape = { include: { owner: { select: { username: true } } } } as const

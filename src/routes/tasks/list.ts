@@ -1,5 +1,6 @@
 import type { Static } from 'typebox'
 import type { Authorizer } from '../../authz/authorizer.ts'
+import { ownership } from '../projects/schema.ts'
 import { searchAny } from '../schemas.ts'
 import { toTask, type TaskListQuery } from './schema.ts'
 
@@ -10,6 +11,7 @@ export function listTasks(authz: Authorizer, query: Static<typeof TaskListQuery>
       searchAny(['title', 'description'], query.search),
       query.completed === undefined ? {} : { completed: query.completed },
       query.projectId === undefined ? {} : { projectId: query.projectId },
+      query.access === undefined ? {} : { project: { is: ownership(query.access, authz.user.id) } },
     ],
     toItem: toTask,
   })

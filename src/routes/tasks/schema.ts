@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { listQuery, Text } from '../schemas.ts'
+import { AccessFilter, listQuery, Text } from '../schemas.ts'
 
 export const Task = Type.Object(
   {
@@ -43,6 +43,7 @@ const TASK_ORDERING = ['id', 'title', 'completed', 'createdAt'] as const
 export const TaskListQuery = listQuery(TASK_ORDERING, {
   completed: Type.Optional(Type.Boolean()),
   projectId: Type.Optional(projectId),
+  access: Type.Optional(AccessFilter),
 })
 export function toTask(row: {
   id: number
