@@ -16,7 +16,7 @@ export interface DatabaseDriver {
 }
 
 export function postgresDriver(connectionString: string, poolSize = 10): DatabaseDriver {
-  const factory = new PrismaPg(
+  const inner = new PrismaPg(
     // allowExitOnIdle: an idle pool must not keep a CLI or test process alive.
     { connectionString, max: poolSize, allowExitOnIdle: true, connectionTimeoutMillis: 5000 },
     {
@@ -24,11 +24,46 @@ export function postgresDriver(connectionString: string, poolSize = 10): Databas
       statementNameGenerator: (query) => `s${hash(query.sql)}`,
     },
   )
-  return { kind: 'postgres', factory, close: async () => {} }
+  return { kind: 'postgres', factory: new WholeScriptPgFactory(inner), close: async () => {} }
 }
 
 function hash(text: string): string {
   return createHash('sha1').update(text).digest('base64url')
+}
+
+/**
+ * @prisma/adapter-pg 7.10 runs a migration script statement by statement, split at every `;`,
+ * which cuts a function body (`$$ … ; … $$`) apart. This sends the script as one simple query, as
+ * Prisma's native engine does: PostgreSQL runs it in one transaction, all or nothing.
+ */
+class WholeScriptPgFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const
+  readonly adapterName: string
+
+  constructor(private readonly inner: PrismaPg) {
+    this.adapterName = inner.adapterName
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    return withWholeScripts(await this.inner.connect())
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    return withWholeScripts(await this.inner.connectToShadowDb())
+  }
+}
+
+function withWholeScripts(adapter: Awaited<ReturnType<PrismaPg['connect']>>): SqlDriverAdapter {
+  // Errors reported as the adapter reports its own (protected in its types).
+  const reporting = adapter as unknown as { onError(error: unknown): never }
+  adapter.executeScript = async (script: string) => {
+    try {
+      await adapter.underlyingDriver().query(script)
+    } catch (error) {
+      reporting.onError(error)
+    }
+  }
+  return adapter
 }
 
 /** Embedded PostgreSQL. `dataDir` undefined means in memory; `loadDataDir` starts from a dump. */
