@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PGliteNotifications, PostgresNotifications, type NotificationLog, type Notifications } from './notifications.ts'
 
 /** A driver adapter factory plus whatever must be closed to let the process exit. */
 export interface DatabaseDriver {
@@ -13,6 +14,8 @@ export interface DatabaseDriver {
   close(): Promise<void>
   /** PGlite only: the whole database as a tarball, to start other databases from. */
   dump?(): Promise<Blob>
+  /** LISTEN/NOTIFY on this database, for one server; its owner closes it. */
+  notifications(log?: NotificationLog): Notifications
 }
 
 export function postgresDriver(connectionString: string, poolSize = 10): DatabaseDriver {
@@ -24,7 +27,12 @@ export function postgresDriver(connectionString: string, poolSize = 10): Databas
       statementNameGenerator: (query) => `s${hash(query.sql)}`,
     },
   )
-  return { kind: 'postgres', factory: new WholeScriptPgFactory(inner), close: async () => {} }
+  return {
+    kind: 'postgres',
+    factory: new WholeScriptPgFactory(inner),
+    close: async () => {},
+    notifications: (log) => new PostgresNotifications(connectionString, log),
+  }
 }
 
 function hash(text: string): string {
@@ -79,6 +87,7 @@ export async function pgliteDriver(options: { dataDir?: string; loadDataDir?: Bl
     // Prisma's $disconnect leaves PGlite open, and an open PGlite keeps Node alive.
     close: () => pglite.close(),
     dump: async () => await pglite.dumpDataDir('gzip'),
+    notifications: () => new PGliteNotifications(pglite),
   }
 }
 
