@@ -34,6 +34,8 @@ export interface AppConfig {
   shutdownTimeoutSeconds: number
   /** Serve the admin console's source maps (development only). */
   consoleSourceMaps: boolean
+  /** Accounts of recent callers kept in memory; 0 reads the caller's account from the database on every request. */
+  accountCacheSize: number
 }
 
 export class ConfigError extends Error {}
@@ -115,5 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Below the 10 s after which `docker stop` kills the process.
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 8, 1, 600),
     consoleSourceMaps,
+    accountCacheSize: integer(env, 'ACCOUNT_CACHE_SIZE', 10_000, 0, 1_000_000),
   }
 }

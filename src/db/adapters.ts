@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PGliteNotifications, PostgresNotifications, type NotificationLog, type Notifications } from './notifications.ts'
 
 /** A driver adapter factory plus whatever must be closed to let the process exit. */
 export interface DatabaseDriver {
@@ -13,10 +14,12 @@ export interface DatabaseDriver {
   close(): Promise<void>
   /** PGlite only: the whole database as a tarball, to start other databases from. */
   dump?(): Promise<Blob>
+  /** LISTEN/NOTIFY on this database, for one server; its owner closes it. */
+  notifications(log?: NotificationLog): Notifications
 }
 
 export function postgresDriver(connectionString: string, poolSize = 10): DatabaseDriver {
-  const factory = new PrismaPg(
+  const inner = new PrismaPg(
     // allowExitOnIdle: an idle pool must not keep a CLI or test process alive.
     { connectionString, max: poolSize, allowExitOnIdle: true, connectionTimeoutMillis: 5000 },
     {
@@ -24,11 +27,51 @@ export function postgresDriver(connectionString: string, poolSize = 10): Databas
       statementNameGenerator: (query) => `s${hash(query.sql)}`,
     },
   )
-  return { kind: 'postgres', factory, close: async () => {} }
+  return {
+    kind: 'postgres',
+    factory: new WholeScriptPgFactory(inner),
+    close: async () => {},
+    notifications: (log) => new PostgresNotifications(connectionString, log),
+  }
 }
 
 function hash(text: string): string {
   return createHash('sha1').update(text).digest('base64url')
+}
+
+/**
+ * @prisma/adapter-pg 7.10 runs a migration script statement by statement, split at every `;`,
+ * which cuts a function body (`$$ … ; … $$`) apart. This sends the script as one simple query, as
+ * Prisma's native engine does: PostgreSQL runs it in one transaction, all or nothing.
+ */
+class WholeScriptPgFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const
+  readonly adapterName: string
+
+  constructor(private readonly inner: PrismaPg) {
+    this.adapterName = inner.adapterName
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    return withWholeScripts(await this.inner.connect())
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    return withWholeScripts(await this.inner.connectToShadowDb())
+  }
+}
+
+function withWholeScripts(adapter: Awaited<ReturnType<PrismaPg['connect']>>): SqlDriverAdapter {
+  // Errors reported as the adapter reports its own (protected in its types).
+  const reporting = adapter as unknown as { onError(error: unknown): never }
+  adapter.executeScript = async (script: string) => {
+    try {
+      await adapter.underlyingDriver().query(script)
+    } catch (error) {
+      reporting.onError(error)
+    }
+  }
+  return adapter
 }
 
 /** Embedded PostgreSQL. `dataDir` undefined means in memory; `loadDataDir` starts from a dump. */
@@ -44,6 +87,7 @@ export async function pgliteDriver(options: { dataDir?: string; loadDataDir?: Bl
     // Prisma's $disconnect leaves PGlite open, and an open PGlite keeps Node alive.
     close: () => pglite.close(),
     dump: async () => await pglite.dumpDataDir('gzip'),
+    notifications: () => new PGliteNotifications(pglite),
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AccountCache } from '../auth/account-cache.ts'
 import { HttpProblem } from '../http/problem.ts'
 import type { PolicyUser } from '../authz/placeholders.ts'
 
@@ -12,6 +13,8 @@ declare module 'fastify' {
     issueToken(user: { id: number; sessionVersion: number }): { accessToken: string; tokenType: 'Bearer'; expiresIn: number }
     /** onRequest hook: resolves the bearer token to the current account, or answers 401. */
     authenticate(request: FastifyRequest): Promise<void>
+    /** The accounts of recent callers; `forget(id)` after changing one. */
+    accountCache: AccountCache
   }
   interface FastifyRequest {
     /** The caller as stored now: a demotion or deletion takes effect on the next request. */
@@ -62,6 +65,13 @@ async function auth(fastify: FastifyInstance) {
 
   fastify.decorateRequest('account', null as unknown as PolicyUser)
 
+  const accounts = new AccountCache(
+    (id) => fastify.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true, sessionVersion: true } }),
+    fastify.config.accountCacheSize,
+  )
+  await accounts.follow(fastify.notifications)
+  fastify.decorate('accountCache', accounts)
+
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
     if (request.routeOptions.config.public) return
     const header = request.headers.authorization
@@ -77,10 +87,8 @@ async function auth(fastify: FastifyInstance) {
       throw unauthorized('The access token is invalid or expired.')
     }
     const id = Number(payload.sub)
-    const user =
-      Number.isSafeInteger(id) && id > 0
-        ? await fastify.db.user.findUnique({ where: { id }, select: { id: true, username: true, role: true, sessionVersion: true } })
-        : null
+    // As stored when this request began, whichever instance changed it (see account-cache.ts).
+    const user = Number.isSafeInteger(id) && id > 0 ? await accounts.get(id) : null
     // Tokens from before the sessionVersion claim count as version 0, the version nobody revoked.
     if (!user || user.sessionVersion !== (payload.sv ?? 0)) throw unauthorized('The access token is invalid or expired.')
     request.account = { id: user.id, username: user.username, role: user.role }

@@ -20,12 +20,13 @@ declare module 'fastify' {
 const authorizers = new WeakMap<FastifyRequest, Authorizer>()
 
 async function authorization(fastify: FastifyInstance) {
-  const { policiesDir, databaseUrl } = fastify.config
+  const { policiesDir } = fastify.config
   // The files in policies/ are version 1 of a new database. An invalid policy stops the server
   // here: fail closed, never serve a partially understood policy.
   const store = await PolicyStore.open(fastify.db, () => readPoliciesDir(policiesDir), fastify.log)
   reportPoliciesDir(policiesDir, store.snapshot, fastify.log)
-  if (databaseUrl) await store.follow(databaseUrl)
+  // Only PostgreSQL is shared by instances: an embedded database has one process, which swaps at once.
+  if (fastify.databaseKind === 'postgres') await store.follow(fastify.notifications)
   fastify.decorate('policies', store)
   const audit = new AuditLog(fastify.db, fastify.log)
   fastify.decorate('audit', audit)

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { DatabaseDriver } from '../db/adapters.ts'
+import type { Notifications } from '../db/notifications.ts'
 import { attachPrisma, openDatabase, type OpenDatabase } from '../db/open.ts'
 
 declare module 'fastify' {
@@ -9,6 +10,8 @@ declare module 'fastify' {
     /** Prisma, for the authorization layer and for unprotected data (accounts). */
     db: PrismaClient
     databaseKind: DatabaseDriver['kind']
+    /** LISTEN/NOTIFY, one listening connection for the whole server. */
+    notifications: Notifications
   }
 }
 
@@ -32,7 +35,10 @@ async function database(fastify: FastifyInstance, options: DatabaseOptions) {
       : await openDatabase(fastify.config, fastify.log))
   fastify.decorate('db', db)
   fastify.decorate('databaseKind', driver.kind)
+  const notifications = driver.notifications(fastify.log)
+  fastify.decorate('notifications', notifications)
   fastify.addHook('onClose', async () => {
+    await notifications.close()
     await db.$disconnect()
     if (!options.driver) await driver.close()
   })

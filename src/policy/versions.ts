@@ -1,7 +1,7 @@
-import pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { CompiledRules } from '../authz/compiled-rules.ts'
+import type { Notifications } from '../db/notifications.ts'
 import { toDocument, type DecisionRowData, type RoleRule, type RuleSet } from '../shared/rule-format.ts'
 import { rowsFromData, type DecisionRow } from './decision-table.ts'
 import { compileRules } from './validate.ts'
@@ -49,9 +49,7 @@ const json = (value: unknown) => value as Prisma.InputJsonValue
 
 export class PolicyStore {
   private active: PolicyVersion
-  private listener?: pg.Client
   private poller?: NodeJS.Timeout
-  private closed = false
 
   private constructor(
     private readonly db: PrismaClient,
@@ -156,47 +154,17 @@ export class PolicyStore {
   }
 
   /** Follow activations made by other instances on the same PostgreSQL. */
-  async follow(connectionString: string, pollMs = 5000): Promise<void> {
+  async follow(notifications: Notifications, pollMs = 5000): Promise<void> {
     const poll = () => {
       this.refresh().catch((error: unknown) => this.log?.warn({ err: error }, 'policy version check failed'))
     }
     this.poller = setInterval(poll, pollMs)
     this.poller.unref()
-    await this.connectListener(connectionString, poll)
-  }
-
-  private async connectListener(connectionString: string, onNotify: () => void): Promise<void> {
-    if (this.closed) return
-    const client = new pg.Client({ connectionString })
-    client.on('notification', onNotify)
-    client.on('error', (error) => {
-      this.log?.warn({ err: error }, 'policy listener lost its connection; retrying')
-      this.listener = undefined
-      client.end().catch(() => {})
-      this.retryListener(connectionString, onNotify)
-    })
-    try {
-      await client.connect()
-      await client.query(`LISTEN ${POLICY_CHANNEL}`)
-      this.listener = client
-      onNotify() // catch up on anything activated while not listening
-    } catch (error) {
-      this.log?.warn({ err: error }, 'policy listener could not connect; retrying')
-      await client.end().catch(() => {})
-      this.retryListener(connectionString, onNotify)
-    }
-  }
-
-  private retryListener(connectionString: string, onNotify: () => void): void {
-    setTimeout(() => {
-      // connectListener logs its own failures and schedules the next try.
-      void this.connectListener(connectionString, onNotify)
-    }, 1000).unref()
+    // On (re)connection, catch up on anything activated while not listening.
+    await notifications.listen(POLICY_CHANNEL, { notify: poll, listening: poll })
   }
 
   async close(): Promise<void> {
-    this.closed = true
     if (this.poller) clearInterval(this.poller)
-    await this.listener?.end().catch(() => {})
   }
 }

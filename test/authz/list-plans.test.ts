@@ -3,7 +3,7 @@ import { KEYED_LIST_LIMIT } from '../../src/authz/authorizer.ts'
 import { startApp } from '../helpers/app.ts'
 import { engines } from '../helpers/databases.ts'
 import { visitedRows, type PlanNode } from '../helpers/plans.ts'
-import { countingDriver } from '../helpers/query-counter.ts'
+import { ACCOUNT_LOOKUP, countingDriver } from '../helpers/query-counter.ts'
 
 // A list's cost must follow the caller's own rows wherever they sit in the table. Members read
 // tasks through their projects' owner; a member created after everybody else has the last rows
@@ -48,7 +48,8 @@ for (const engine of engines) {
       counter!.reset()
       const res = await api.request({ url, as })
       t.equal(res.statusCode, 200, url)
-      const statements = counter!.count.statements.filter(({ sql }) => /^\s*SELECT/i.test(sql)).slice(1)
+      // Not authentication's read of the caller's account (on their first request only).
+      const statements = counter!.count.statements.filter(({ sql }) => /^\s*SELECT/i.test(sql) && !ACCOUNT_LOOKUP.test(sql))
       const read: Array<Map<string, number>> = []
       for (const { sql, args } of statements) {
         const [row] = await db.$queryRawUnsafe<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(

@@ -9,6 +9,12 @@ export interface StatementCount {
   transactions: number
 }
 
+/**
+ * Authentication's read of the caller's account: a caller's first request sends it, later ones
+ * find the account in the account cache.
+ */
+export const ACCOUNT_LOOKUP = /^SELECT [^;]* FROM "public"\."users" AS "t0" WHERE \("t0"\."id" = \$1/
+
 // Adapters differ in whether COMMIT goes through queryRaw (pg) or not (PGlite): count the
 // transaction once, when it starts, and leave its control statements out of the queries.
 const CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i

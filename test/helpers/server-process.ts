@@ -3,9 +3,12 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 
 // The server as the Docker image and `npm start` run it: `node dist/server/server.js`, a plain
-// process with no TypeScript loader, talked to over HTTP and stopped with signals.
+// process with no TypeScript loader (or its sources through tsx), talked to over HTTP and
+// stopped with signals.
 
 export const SERVER_SCRIPT = join(import.meta.dirname, '..', '..', 'dist', 'server', 'server.js')
+/** The server's sources, run through tsx: no build needed (`fromSource`). */
+export const SERVER_SOURCE = join(import.meta.dirname, '..', '..', 'src', 'server.ts')
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -31,9 +34,11 @@ export async function startServerProcess(options: {
   cwd: string
   env: Record<string, string>
   readyWithinMs?: number
+  /** Run src/server.ts through tsx instead of the compiled server (`cwd` must then be the project root). */
+  fromSource?: boolean
 }): Promise<ServerProcess> {
   const port = options.env.PORT ?? String(await freePort())
-  const child = spawn(process.execPath, [SERVER_SCRIPT], {
+  const child = spawn(process.execPath, options.fromSource ? ['--import', 'tsx', SERVER_SOURCE] : [SERVER_SCRIPT], {
     cwd: options.cwd,
     // NODE_OPTIONS emptied: the test runner's loaders must not help the compiled server.
     env: { ...process.env, NODE_OPTIONS: '', PORT: port, ...options.env },

@@ -21,6 +21,8 @@ function refuseLockout(request: FastifyRequest, change: UserChange) {
 const lockoutError = { 422: ProblemSchema }
 
 // User management. Who may use it is the policy's answer for subject User (admins in policies/).
+// After a change this instance forgets the account at once; every instance (this one included)
+// also does on the notification the users table's trigger sends (src/auth/account-cache.ts).
 const users: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('', {
     schema: {
@@ -57,7 +59,9 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request) => {
       const { id } = request.params
       const before = refuseLockout(request, { userId: id, role: request.body.role })
-      return toUser(await request.authz.update('User', id, request.body, { shape: userShape, before }))
+      const user = toUser(await request.authz.update('User', id, request.body, { shape: userShape, before }))
+      fastify.accountCache.forget(id)
+      return user
     },
   })
 
@@ -72,6 +76,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     handler: async (request, reply) => {
       await request.authz.update('User', request.params.id, { sessionVersion: { increment: 1 } })
+      fastify.accountCache.forget(request.params.id)
       return reply.code(204).send(null)
     },
   })
@@ -88,6 +93,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request, reply) => {
       const { id } = request.params
       await request.authz.delete('User', id, { before: refuseLockout(request, { userId: id, role: null }) })
+      fastify.accountCache.forget(id)
       return reply.code(204).send(null)
     },
   })

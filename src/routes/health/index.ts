@@ -14,6 +14,20 @@ const Readiness = Type.Object({
     },
     { description: 'Records of denied requests: waiting to be written, shed by a full queue, and refused by the database (since start)' },
   ),
+  accounts: Type.Object(
+    {
+      following: Type.Boolean(),
+      entries: Type.Integer(),
+      hits: Type.Integer(),
+      misses: Type.Integer(),
+      bypassed: Type.Integer(),
+      invalidations: Type.Integer(),
+    },
+    {
+      description:
+        "Callers' accounts kept in memory: whether account changes are being followed (entries are served only then), entries, and since start: requests served from memory, requests that read the database while following, requests that read it past the cache (not following, or no round trip), and invalidations",
+    },
+  ),
 })
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -42,7 +56,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       } catch {
         throw new HttpProblem(503, 'database-unavailable', 'The database is unavailable.', {}, { 'retry-after': '1' })
       }
-      return { status: 'ready', audit: fastify.audit.stats() }
+      return { status: 'ready', audit: fastify.audit.stats(), accounts: fastify.accountCache.stats() }
     },
   })
 }

@@ -64,6 +64,7 @@ const me: FastifyPluginAsyncTypebox = async (fastify) => {
         data: { passwordHash: await hashPassword(newPassword, config.passwordCost), sessionVersion: { increment: 1 } },
         select: { id: true, sessionVersion: true },
       })
+      fastify.accountCache.forget(id)
       return fastify.issueToken(user)
     },
   })
