@@ -323,7 +323,7 @@ for (const engine of engines) {
       t.same(own.json(), {
         allowed: true,
         ruleId: 'member.projects.own',
-        reason: 'Members manage only the projects they own.',
+        reason: 'Members manage the projects they own.',
         policyVersion: version,
       })
       assertProblem(t, await explain(member, { action: 'read', subject: 'Project', id: otherProject.id }), 404, 'not-found')
