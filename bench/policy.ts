@@ -103,7 +103,7 @@ async function impactCosts(): Promise<void> {
       if (!reviewed.valid) throw new Error(`${name}: invalid`)
       await median(`impact report: ${name}`, 5, () => impactOf(db, active.compiled, reviewed.compiled))
     }
-    await median('review without impact (validation + 120-row table + flips + lockout)', 5, () =>
+    await median(`review without impact (validation + ${active.table.length}-row table + flips + lockout)`, 5, () =>
       review(db, active, { rules: proposals[1]![1] }, { impact: false }),
     )
   } finally {

@@ -47,7 +47,8 @@ export function TableView({ state }: { state: PolicyState }) {
       </header>
       <p className="muted">
         Each row is a request the API must answer as written: <i>role</i> does <i>action</i> on a <i>subject</i> that is the caller's own,
-        another member's, or missing. Results update as you edit.
+        shared with the caller as editor or viewer, another member's, or missing (policies/decision-table.md says what each means per
+        subject). Results update as you edit.
       </p>
       <div className="filters">
         <label>

@@ -1,5 +1,5 @@
 import type { CompiledRules } from '../authz/compiled-rules.ts'
-import { foreignKeyTo } from '../authz/data-model.ts'
+import { dataModel, type RelationField } from '../authz/data-model.ts'
 import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from '../authz/decisions.ts'
 import type { DecisionRowData } from '../shared/rule-format.ts'
 import { TABLE_ACTIONS, TABLE_RESOURCES, TABLE_SUBJECTS } from '../shared/vocabulary.ts'
@@ -35,7 +35,7 @@ export const EVALUATION_FAILED = 500
 export class DecisionTableError extends Error {}
 
 /** The field a row's `update` changes, per subject. */
-export const UPDATED_FIELD = { Project: 'name', Task: 'title', User: 'role' } as const
+export const UPDATED_FIELD = { Project: 'name', Task: 'title', ProjectMember: 'role', User: 'role' } as const
 
 const SUCCESS = { list: 200, read: 200, create: 201, update: 200, move: 200, delete: 204 } as const
 
@@ -98,6 +98,9 @@ function checkRow(row: DecisionRow): DecisionRow {
   // Tables are stored as JSONB, which refuses the NUL character.
   if (row.note.includes('\u0000')) throw new DecisionTableError(`${at}: the note contains the NUL character`)
   if (row.action === 'move' && row.subject !== 'Task') throw new DecisionTableError(`${at}: only tasks move`)
+  if (row.subject === 'User' && row.resource !== 'own' && row.resource !== 'other' && row.resource !== 'none') {
+    throw new DecisionTableError(`${at}: users are not shared: a User row's resource is own, other or none, not ${row.resource}`)
+  }
   if (row.action === 'create' && row.subject === 'User') throw new DecisionTableError(`${at}: users are created by registering`)
   if (row.action === 'create' && row.subject === 'Project' && row.resource !== 'own') {
     throw new DecisionTableError(`${at}: a project is always created for its caller (resource own)`)
@@ -116,27 +119,102 @@ export function rowsToData(rows: DecisionRow[]): DecisionRowData[] {
 /** Ids of the in-process world; the HTTP runner builds the same shapes in a database. */
 const ACTOR = 1
 const OTHER = 2
+/** A member of the caller's project and of the other member's, who is neither of them. */
+const THIRD = 3
+/** The user a `create` of a ProjectMember adds: nobody's member yet. */
+const FRESH = 4
+const MISSING = 999
 
+type Row = Record<string, unknown>
+/** The resources a subject has objects for (`none` has none; users are never shared). */
+type Present = Exclude<(typeof TABLE_RESOURCES)[number], 'none'>
+type Projects = Record<Present, Row>
+
+/**
+ * The caller's world: their own project, another member's, and two more of the other member's
+ * shared with the caller (as editor, as viewer), each with a task; a third user is a member of
+ * the caller's project and of the other member's. Related rows are attached the way the rules
+ * read them (a project's `owner` and `members`, a task's `project`, a membership's `project` and `user`).
+ */
 function world(role: string) {
-  const users = {
-    own: { id: ACTOR, username: 'actor', role, createdAt: new Date(0) },
-    other: { id: OTHER, username: 'other', role: 'member', createdAt: new Date(0) },
+  const at = new Date(0)
+  const user = (id: number, username: string, userRole: string) => ({ id, username, role: userRole, createdAt: at })
+  const users = { own: user(ACTOR, 'actor', role), other: user(OTHER, 'other', 'member') }
+  const third = user(THIRD, 'third', 'member')
+  const fresh = user(FRESH, 'fresh', 'member')
+  const membership = (id: number, projectId: number, userId: number, memberRole: string) => ({
+    id,
+    projectId,
+    userId,
+    role: memberRole,
+    createdAt: at,
+  })
+  const memberships = {
+    own: membership(12, 10, THIRD, 'viewer'),
+    other: membership(22, 20, THIRD, 'viewer'),
+    'shared-editor': membership(32, 30, ACTOR, 'editor'),
+    'shared-viewer': membership(42, 40, ACTOR, 'viewer'),
   }
-  const projects = {
-    own: { id: 10, ownerId: ACTOR, name: 'own', description: '', createdAt: new Date(0), owner: users.own },
-    other: { id: 20, ownerId: OTHER, name: 'other', description: '', createdAt: new Date(0), owner: users.other },
+  const project = (id: number, owner: Row, resource: Present) => ({
+    id,
+    ownerId: owner.id,
+    name: resource,
+    description: '',
+    createdAt: at,
+    owner,
+    members: [memberships[resource]],
+  })
+  const projects: Projects = {
+    own: project(10, users.own, 'own'),
+    other: project(20, users.other, 'other'),
+    'shared-editor': project(30, users.other, 'shared-editor'),
+    'shared-viewer': project(40, users.other, 'shared-viewer'),
   }
-  const tasks = {
-    own: { id: 11, projectId: 10, title: 'own', description: '', completed: false, createdAt: new Date(0), project: projects.own },
-    other: { id: 21, projectId: 20, title: 'other', description: '', completed: false, createdAt: new Date(0), project: projects.other },
+  const task = (resource: Present) => {
+    const parent = projects[resource]
+    return {
+      id: (parent.id as number) + 1,
+      projectId: parent.id,
+      title: resource,
+      description: '',
+      completed: false,
+      createdAt: at,
+      project: parent,
+    }
   }
-  return { users, projects, tasks, byType: { User: users, Project: projects, Task: tasks } }
+  const tasks = { own: task('own'), other: task('other'), 'shared-editor': task('shared-editor'), 'shared-viewer': task('shared-viewer') }
+  const member = (resource: Present) => {
+    const row = memberships[resource]
+    return { ...row, project: projects[resource], user: row.userId === ACTOR ? users.own : third }
+  }
+  const members = {
+    own: member('own'),
+    other: member('other'),
+    'shared-editor': member('shared-editor'),
+    'shared-viewer': member('shared-viewer'),
+  }
+  const byType: Record<(typeof TABLE_SUBJECTS)[number], Partial<Record<Present, Row>>> = {
+    User: users,
+    Project: projects,
+    Task: tasks,
+    ProjectMember: members,
+  }
+  return { users, fresh, projects, tasks, byType }
 }
 
-/** The row's project as the parent of a new or moved `subject`, by the data model's relation. */
-function projectOf(subject: string, row: Record<string, unknown> | null = null): ParentRef {
-  const relation = foreignKeyTo(subject, 'Project')
-  return { field: relation.foreignKey, subject: 'Project', relation: relation.name, row }
+/**
+ * The parent a new or moved `subject` is checked with, chosen as the authorizer chooses it: of
+ * the relations whose foreign keys the request names, the one the rules read, else the first.
+ */
+function parentOf(policy: CompiledRules, subject: string, candidates: Record<string, Row | null>): ParentRef {
+  const needs = policy.relationSelects.get(subject) ?? {}
+  const named = [...(dataModel().get(subject)?.fields.values() ?? [])].filter(
+    (field): field is RelationField & { foreignKey: string } =>
+      field.kind === 'relation' && field.foreignKey !== undefined && field.name in candidates,
+  )
+  const relation = named.find((field) => field.name in needs) ?? named[0]
+  if (!relation) throw new Error(`${subject} has no parent among ${Object.keys(candidates).join(', ')}`)
+  return { field: relation.foreignKey, subject: relation.target, relation: relation.name, row: candidates[relation.name] ?? null }
 }
 
 /**
@@ -156,15 +234,21 @@ export function evaluateRow(policy: CompiledRules, row: DecisionRow): RowResult 
 function evaluate(policy: CompiledRules, row: DecisionRow): RowResult {
   const w = world(row.role)
   const ability = policy.abilityFor({ id: ACTOR, username: 'actor', role: row.role })
-  const target = row.resource === 'none' ? null : w.byType[row.subject][row.resource]
+  const target = row.resource === 'none' ? null : (w.byType[row.subject][row.resource] ?? null)
+  // The project the row's object is in (a membership's included), or a new or moved task goes into.
   const parentProject = row.resource === 'none' ? null : w.projects[row.resource]
+  // The members API looks the project up first: an unreadable or missing one answers 404.
+  const projectFirst = () => decideOn(ability, 'read', 'Project', parentProject)
   let decision: Decision
   let listed: boolean | undefined
   switch (row.action) {
-    case 'list':
-      decision = decideAccess(ability, 'read', row.subject)
+    case 'list': {
+      // A membership is listed under its project: `GET /api/projects/:id/members`.
+      const project = row.subject === 'ProjectMember' ? projectFirst() : undefined
+      decision = project && !project.allowed ? project : decideAccess(ability, 'read', row.subject)
       if (decision.allowed) listed = decideOn(ability, 'read', row.subject, target).allowed
       break
+    }
     case 'read':
     case 'delete':
       decision = decideOn(ability, row.action, row.subject, target)
@@ -173,22 +257,30 @@ function evaluate(policy: CompiledRules, row: DecisionRow): RowResult {
       decision = decideOn(ability, 'update', row.subject, target, [UPDATED_FIELD[row.subject]])
       break
     case 'create':
-      decision =
-        row.subject === 'Project'
-          ? decideCreate(ability, 'Project', { name: 'new', ownerId: ACTOR })
-          : decideCreate(
-              ability,
-              'Task',
-              { title: 'new', [projectOf('Task').field]: parentProject?.id ?? 999 },
-              projectOf('Task', parentProject),
-            )
+      if (row.subject === 'Project') {
+        decision = decideCreate(ability, 'Project', { name: 'new', ownerId: ACTOR })
+      } else if (row.subject === 'ProjectMember') {
+        decision = projectFirst()
+        if (decision.allowed) {
+          const data = { projectId: parentProject!.id, userId: FRESH, role: 'viewer' }
+          decision = decideCreate(
+            ability,
+            'ProjectMember',
+            data,
+            parentOf(policy, 'ProjectMember', { project: parentProject, user: w.fresh }),
+          )
+        }
+      } else {
+        const parent = parentOf(policy, 'Task', { project: parentProject })
+        decision = decideCreate(ability, 'Task', { title: 'new', [parent.field]: parentProject?.id ?? MISSING }, parent)
+      }
       break
     case 'move': {
       const task = w.tasks.own
       decision = decideOn(ability, 'update', 'Task', task, ['projectId'])
       if (decision.allowed) {
-        const parent = projectOf('Task', parentProject)
-        decision = decideMove(ability, 'Task', { ...task, [parent.field]: parentProject?.id ?? 999 }, parent)
+        const parent = parentOf(policy, 'Task', { project: parentProject })
+        decision = decideMove(ability, 'Task', { ...task, [parent.field]: parentProject?.id ?? MISSING }, parent)
       }
       break
     }

@@ -7,10 +7,15 @@ export type Action = (typeof ACTIONS)[number]
 
 /** Columns of the decision table (policies/decision-table.md). */
 export const TABLE_ACTIONS = ['list', 'read', 'create', 'update', 'move', 'delete'] as const
-export const TABLE_RESOURCES = ['own', 'other', 'none'] as const
+/**
+ * Whose object a row talks about: the caller's `own`, `other` (another member's, the caller not
+ * in it), one `shared-editor` / `shared-viewer` with the caller, or `none` (no such object).
+ * policies/decision-table.md says what each means per subject.
+ */
+export const TABLE_RESOURCES = ['own', 'other', 'none', 'shared-editor', 'shared-viewer'] as const
 
 /** Subjects whose objects have ids: what the decision table and explain talk about. */
-export const OBJECT_SUBJECTS = ['Project', 'Task', 'User'] as const
+export const OBJECT_SUBJECTS = ['Project', 'Task', 'ProjectMember', 'User'] as const
 export const TABLE_SUBJECTS = OBJECT_SUBJECTS
 
 /** What a project member may be; the policy says what each may do. */

@@ -129,7 +129,7 @@ t.test(`admin console (${engine})`, { skip: browserUnavailable }, async (t) => {
     await page.getByRole('button', { name: 'Edit as JSON' }).click()
 
     // A valid edit, then Discard: the editor shows the active rules again.
-    await editor.fill(text.replace('Members manage only the projects they own.', 'Edited in JSON.'))
+    await editor.fill(text.replace('Members manage the projects they own.', 'Edited in JSON.'))
     await checkStatus(page).filter({ hasText: 'Valid, table passes' }).waitFor()
     t.match(await page.locator('.draft-status').innerText(), /1 rule change/)
     await page.getByRole('button', { name: 'Discard draft' }).click()
@@ -203,7 +203,7 @@ t.test(`admin console (${engine})`, { skip: browserUnavailable }, async (t) => {
     await page.getByRole('button', { name: 'Activate as version 2' }).click()
     const refusal = page.locator('form.activate')
     await refusal.getByText('Not activated').waitFor()
-    t.match(await refusal.innerText(), /\(422\)[\s\S]*5 decision-table row\(s\) fail/)
+    t.match(await refusal.innerText(), /\(422\)[\s\S]*9 decision-table row\(s\) fail/)
     t.equal(await refusal.locator('details.table-results tbody tr').count(), expectedFlips.length, 'the failing rows, listed')
     t.equal(await activeVersion(), 1, 'nothing was activated')
   })
@@ -225,8 +225,8 @@ t.test(`admin console (${engine})`, { skip: browserUnavailable }, async (t) => {
         (row: { role: string; action: string; subject: string; expect: string }) =>
           row.role === 'auditor' && row.subject === 'Task' && row.action === 'update' && row.expect === 'allow',
       ).length,
-      2,
-      'with the table updated',
+      4,
+      'with the table updated: own, shared as editor and as viewer, other',
     )
   })
 

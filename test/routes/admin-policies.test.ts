@@ -58,7 +58,7 @@ for (const engine of engines) {
       const body = res.json()
       t.equal(body.version, 1)
       t.ok(body.rules.find((r: Rule) => r.id === 'member.projects.own' && r.role === 'member'))
-      t.equal(body.table.length, 120)
+      t.equal(body.table.length, 252)
       for (const caller of [member, auditor]) {
         for (const [method, url, payload] of [
           ['GET', '/api/admin/policies'],
@@ -87,7 +87,7 @@ for (const engine of engines) {
       const report = res.json()
       t.equal(report.valid, true)
       t.same(report.errors, [])
-      t.equal(report.table.failed, 5, 'auditors may now update and so move tasks')
+      t.equal(report.table.failed, 9, 'auditors may now update and so move tasks')
       t.same(
         report.flips
           .map(
@@ -98,8 +98,12 @@ for (const engine of engines) {
           'auditor move Task none',
           'auditor move Task other',
           'auditor move Task own',
+          'auditor move Task shared-editor',
+          'auditor move Task shared-viewer',
           'auditor update Task other',
           'auditor update Task own',
+          'auditor update Task shared-editor',
+          'auditor update Task shared-viewer',
         ],
       )
       t.match(
@@ -192,7 +196,7 @@ for (const engine of engines) {
         422,
         'decision-table-failed',
       )
-      t.equal(failing.failures.length, 5)
+      t.equal(failing.failures.length, 9)
       t.match(
         failing.failures.find((f: { action: string }) => f.action === 'update'),
         { role: 'auditor', action: 'update', subject: 'Task', expect: 'deny', allowed: true, got: 200 },
@@ -323,7 +327,7 @@ for (const engine of engines) {
       t.same(own.json(), {
         allowed: true,
         ruleId: 'member.projects.own',
-        reason: 'Members manage only the projects they own.',
+        reason: 'Members manage the projects they own.',
         policyVersion: version,
       })
       assertProblem(t, await explain(member, { action: 'read', subject: 'Project', id: otherProject.id }), 404, 'not-found')
@@ -348,6 +352,18 @@ for (const engine of engines) {
       })
       assertProblem(t, await explain(member, { action: 'read', subject: 'Project', id: ownProject.id, userId: other.id }), 403)
       assertProblem(t, await explain(member, { action: 'fly', subject: 'Project', id: 1 }), 400)
+
+      // A membership, by its id: the owner manages it, the member may leave but not change it.
+      const membership = await api.app.db.projectMember.create({ data: { projectId: ownProject.id, userId: other.id, role: 'viewer' } })
+      const aboutMembership = (action: string) => ({ action, subject: 'ProjectMember', id: membership.id })
+      t.match((await explain(member, aboutMembership('delete'))).json(), { allowed: true, ruleId: 'member.members.of-own-projects' })
+      t.match((await explain(other, aboutMembership('delete'))).json(), { allowed: true, ruleId: 'member.members.leave' })
+      t.match((await explain(other, aboutMembership('update'))).json(), { allowed: false, ruleId: null, reason: /denied by default/ })
+      t.match((await explain(auditor, aboutMembership('read'))).json(), { allowed: true, ruleId: 'auditor.read-members' })
+      t.match((await explain(admin, { ...aboutMembership('update'), userId: other.id })).json(), { allowed: false, ruleId: null })
+      const stranger = await api.user('member')
+      assertProblem(t, await explain(stranger, aboutMembership('read')), 404, 'not-found')
+      await api.app.db.projectMember.delete({ where: { id: membership.id } })
     })
 
     t.test('the audit log records policy changes and denied requests', async (t) => {
@@ -368,7 +384,7 @@ for (const engine of engines) {
         userId: admin.id,
         username: admin.username,
         policyVersion: 2,
-        detail: { basedOn: 1, message: 'auditors fix tasks', rules: { added: ['auditor.update-tasks'] }, tableChanged: true, flips: 5 },
+        detail: { basedOn: 1, message: 'auditors fix tasks', rules: { added: ['auditor.update-tasks'] }, tableChanged: true, flips: 9 },
       })
       t.match((await api.request({ url: '/api/admin/audit?kind=policy.rollback', as: admin })).json(), {
         total: 1,

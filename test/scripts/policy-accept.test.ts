@@ -30,14 +30,14 @@ t.test('validate --accept rewrites the flipped rows of decision-table.md', async
   const accepted = await cli(env, 'validate', policies, '--accept')
   t.equal(accepted.code, 0, accepted.stderr)
   t.match(accepted.stdout, /row \d+: auditor update Task own: deny 403 → allow 200/, 'the flips are shown')
-  t.match(accepted.stdout, /accepted 5 row\(s\)/)
+  t.match(accepted.stdout, /accepted 9 row\(s\)/)
   const after = readFileSync(tableFile, 'utf8')
   const changed = before
     .split('\n')
     .map((line, i) => [line, after.split('\n')[i] ?? ''] as const)
     .filter(([old, now]) => old !== now)
   t.equal(after.split('\n').length, before.split('\n').length, 'same lines')
-  t.equal(changed.length, 5, 'exactly the five failing rows changed')
+  t.equal(changed.length, 9, 'exactly the nine failing rows changed')
   for (const [old, now] of changed) {
     t.match(old, /^\| auditor \| (update|move) \| Task \|/)
     t.same(now.split('|').slice(0, 5), old.split('|').slice(0, 5), 'role, action, subject and resource unchanged')
@@ -50,18 +50,12 @@ t.test('validate --accept rewrites the flipped rows of decision-table.md', async
         .slice(5, 7)
         .map((cell) => cell.trim()),
     ),
-    [
-      ['allow', '200'],
-      ['allow', '200'],
-      ['allow', '200'],
-      ['allow', '200'],
-      ['deny', '400'],
-    ],
-    'update and move own/other now allowed; moving into no project is a 400',
+    [...Array<string[]>(8).fill(['allow', '200']), ['deny', '400']],
+    'update and move own/shared/other now allowed; moving into no project is a 400',
   )
   const again = await cli(env, 'validate', policies)
   t.equal(again.code, 0, 'the updated table passes')
-  t.match(again.stdout, /120 passed, 0 failed/)
+  t.match(again.stdout, /252 passed, 0 failed/)
   const imported = await cli(env, 'import', policies, 'auditors edit tasks')
   t.equal(imported.code, 0, imported.stderr)
   t.match(imported.stdout, /activated version 2/)

@@ -19,7 +19,7 @@ for (const engine of engines.slice(-1)) {
     t.equal(out.code, 0, out.stderr)
     const policy = JSON.parse(readFileSync(exported, 'utf8'))
     t.equal(policy.version, 1)
-    t.equal(policy.table.length, 120)
+    t.equal(policy.table.length, 252)
 
     // A change that flips rows: validate and diff say so and exit 1; import refuses it.
     const changed = {
@@ -30,12 +30,12 @@ for (const engine of engines.slice(-1)) {
     const validate = await cli(env, 'validate', join(dir, 'changed.json'))
     t.equal(validate.code, 1)
     t.match(validate.stdout, /added\s+auditor\.update-tasks/)
-    t.match(validate.stdout, /115 passed, 5 failed/)
+    t.match(validate.stdout, /243 passed, 9 failed/)
     t.match(validate.stdout, /row \d+: auditor update Task own: deny 403 → allow 200/)
     t.match(validate.stdout, /impact on live data/)
     const diff = await cli(env, 'diff', join(dir, 'changed.json'))
     t.equal(diff.code, 1)
-    t.match(diff.stdout, /5 of 120 decision-table rows fail/)
+    t.match(diff.stdout, /9 of 252 decision-table rows fail/)
     const refused = await cli(env, 'import', join(dir, 'changed.json'))
     t.equal(refused.code, 1)
     t.match(refused.stderr, /refused \(decision-table-failed\)/)
@@ -70,7 +70,7 @@ for (const engine of engines.slice(-1)) {
     t.match(imported.stdout, /activated version 2 \(was 1\)/)
     const files = await cli(env, 'validate', 'policies')
     t.equal(files.code, 0, 'the files pass their own table')
-    t.match(files.stdout, /5 row\(s\) flip/, 'and flip the rows version 2 changed')
+    t.match(files.stdout, /9 row\(s\) flip/, 'and flip the rows version 2 changed')
     const back = await cli(env, 'import', 'policies')
     t.match(back.stdout, /activated version 3/)
     await cli(env, 'export', exported)
