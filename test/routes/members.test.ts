@@ -27,7 +27,7 @@ for (const engine of engines) {
       const res = await as(owner).post(members, { username: editor.username, role: 'editor' })
       t.equal(res.statusCode, 201)
       t.match(res.json(), { projectId: project.id, userId: editor.id, username: editor.username, role: 'editor' })
-      t.same(Object.keys(res.json()).sort(), ['createdAt', 'projectId', 'role', 'userId', 'username'])
+      t.same(Object.keys(res.json()).sort(), ['createdAt', 'id', 'projectId', 'role', 'userId', 'username'])
       t.equal((await as(owner).post(members, { username: viewer.username, role: 'viewer' })).statusCode, 201)
     })
 

@@ -7,6 +7,7 @@ const role = Type.Enum([...MEMBER_ROLES], { description: 'What the member may do
 
 export const Member = Type.Object(
   {
+    id: Type.Integer({ description: 'The membership itself, as explain and the audit log name it' }),
     projectId: Type.Integer(),
     userId: Type.Integer(),
     username: Type.String(),
@@ -15,7 +16,7 @@ export const Member = Type.Object(
   },
   {
     $id: 'Member',
-    examples: [{ projectId: 1, userId: 2, username: 'bob', role: 'viewer', createdAt: '2026-12-02T10:00:00.000Z' }],
+    examples: [{ id: 1, projectId: 1, userId: 2, username: 'bob', role: 'viewer', createdAt: '2026-12-02T10:00:00.000Z' }],
   },
 )
 export type Member = Static<typeof Member>
@@ -34,8 +35,16 @@ export const MemberListQuery = listQuery(['id', 'createdAt', 'role'], {})
 /** What the response needs beyond the row itself. */
 export const memberShape = { include: { user: { select: { username: true } } } } as const
 
-export function toMember(row: { projectId: number; userId: number; role: string; createdAt: Date; user: { username: string } }): Member {
+export function toMember(row: {
+  id: number
+  projectId: number
+  userId: number
+  role: string
+  createdAt: Date
+  user: { username: string }
+}): Member {
   return {
+    id: row.id,
     projectId: row.projectId,
     userId: row.userId,
     username: row.user.username,
