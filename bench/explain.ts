@@ -1,8 +1,10 @@
-// Part of npm run bench: every SELECT the scenarios send is run under EXPLAIN ANALYZE on the
-// benchmark database, as a custom plan and, for statements the server prepares by name, as the
-// generic plan PostgreSQL may switch to after five runs. A scenario fails when a statement reads
-// more rows of a table than its budget allows: a plan whose cost follows the whole table rather
-// than the caller's rows (not only a sequential scan: an index walked end to end is as bad).
+// Part of npm run bench: every statement the scenarios send is run under EXPLAIN ANALYZE on the
+// benchmark database (writes in a transaction that is rolled back), as a custom plan and, for
+// statements the server prepares by name, as the generic plan PostgreSQL may switch to after
+// five runs. A scenario fails when a statement reads more rows of a table than its budget
+// allows: a plan whose cost follows the whole table rather than the caller's rows (an index
+// walked end to end is as bad as a sequential scan); when it scans a table of the data
+// sequentially at all; or when it counts memberships where it only needs to know one exists.
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { buildApp } from '../src/app.ts'
@@ -97,6 +99,24 @@ async function rawSqlServer(databaseUrl: string, secret: string): Promise<Record
   }
 }
 
+/** Tables of the data: a plan may reach them only through an index. */
+const INDEXED_ONLY = new Set(['users', 'projects', 'tasks', 'project_members'])
+
+interface Node extends PlanNode {
+  'Parent Relationship'?: string
+}
+
+/** Sequential scans of the data's tables, and subplans that aggregate (count) memberships. */
+function shapeProblems(node: Node, inSubPlan = false, found: string[] = []): string[] {
+  const table = node['Relation Name']
+  if (node['Node Type'] === 'Seq Scan' && table && INDEXED_ONLY.has(table)) found.push(`sequential scan of ${table}`)
+  const sub = inSubPlan || node['Parent Relationship'] === 'SubPlan' || node['Parent Relationship'] === 'InitPlan'
+  if (sub && node['Node Type'] === 'Aggregate' && visitedRows(node).has('project_members'))
+    found.push('memberships counted in a subplan where their existence is enough')
+  for (const child of node.Plans ?? []) shapeProblems(child, sub, found)
+  return found
+}
+
 function literal(client: pg.Client, value: unknown): string {
   if (value === null || value === undefined) return 'NULL'
   const text =
@@ -110,21 +130,28 @@ function literal(client: pg.Client, value: unknown): string {
 
 async function plans(client: pg.Client, { sql, args, named }: Statement, index: number): Promise<Array<[string, PlanNode]>> {
   const values = args.map((arg) => (typeof arg === 'bigint' ? arg.toString() : arg))
-  const custom = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, values)
-  const found: Array<[string, PlanNode]> = [['custom', custom.rows[0]!['QUERY PLAN'][0]!.Plan]]
-  if (!named) return found
-  const name = `bench_explain_${index}`
-  await client.query(`PREPARE ${name} AS ${sql}`)
+  // EXPLAIN ANALYZE runs the statement: a write's effects are rolled back.
+  const write = !/^\s*SELECT/i.test(sql)
+  if (write) await client.query('BEGIN')
   try {
-    await client.query('SET plan_cache_mode = force_generic_plan')
-    const call = args.length ? `EXECUTE ${name}(${args.map((arg) => literal(client, arg)).join(', ')})` : `EXECUTE ${name}`
-    const generic = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${call}`)
-    found.push(['generic', generic.rows[0]!['QUERY PLAN'][0]!.Plan])
+    const custom = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, values)
+    const found: Array<[string, PlanNode]> = [['custom', custom.rows[0]!['QUERY PLAN'][0]!.Plan]]
+    if (!named) return found
+    const name = `bench_explain_${index}`
+    await client.query(`PREPARE ${name} AS ${sql}`)
+    try {
+      await client.query('SET plan_cache_mode = force_generic_plan')
+      const call = args.length ? `EXECUTE ${name}(${args.map((arg) => literal(client, arg)).join(', ')})` : `EXECUTE ${name}`
+      const generic = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${call}`)
+      found.push(['generic', generic.rows[0]!['QUERY PLAN'][0]!.Plan])
+    } finally {
+      await client.query('RESET plan_cache_mode')
+      await client.query(`DEALLOCATE ${name}`)
+    }
+    return found
   } finally {
-    await client.query('RESET plan_cache_mode')
-    await client.query(`DEALLOCATE ${name}`)
+    if (write) await client.query('ROLLBACK')
   }
-  return found
 }
 
 /** Runs each request once on the real server and on the raw-SQL baseline, and checks every plan. */
@@ -150,8 +177,10 @@ export async function explainRequests(databaseUrl: string, secret: string, reque
           const report: PlanReport = { server, request: request.name, maxRows: 0, where: '', problems: [] }
           let index = 0
           for (const statement of recorder.take()) {
-            if (!/^\s*SELECT/i.test(statement.sql)) continue
+            if (!/^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i.test(statement.sql)) continue
             for (const [kind, plan] of await plans(client, statement, index++)) {
+              for (const problem of shapeProblems(plan))
+                report.problems.push(`${server}, ${request.name}: ${problem} (${kind} plan) in ${statement.sql.slice(0, 200)}…`)
               for (const [table, rows] of visitedRows(plan)) {
                 if (rows > report.maxRows) Object.assign(report, { maxRows: rows, where: `${table} (${kind} plan)` })
                 if (rows > request.budget)

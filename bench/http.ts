@@ -4,7 +4,8 @@
 //   handwritten  the same plugins and shapes, ownership typed into each handler (bench/baselines)
 //   raw-sql      Fastify + pg + hand-written SQL, the machine's ceiling for the work
 // Every scenario runs as the newest member (rows at the end of every table) and as the oldest
-// (rows at the start). Servers run interleaved per scenario so machine drift hits all three
+// (rows at the start), each a member of 50 projects of others (viewer and editor) besides their
+// own: lists read owned and shared rows, and reads and writes in shared projects are timed too. Servers run interleaved per scenario so machine drift hits all three
 // alike. Responses are checked for correctness and every statement's plan for the rows it reads
 // (bench/explain.ts) before anything is timed, on a VACUUM ANALYZEd database. Writes bench/results/<date>-http.{json,md}.
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -12,7 +13,7 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { explainRequests, type Request } from './explain.ts'
 import { peakRssMb, SECRET, start, stop, token, type Server } from './harness.ts'
-import { benchDatabaseUrl, NEWEST, OLDEST, openBenchDatabase, seed, vacuumAnalyze } from './seed.ts'
+import { benchDatabaseUrl, NEWEST, OLDEST, openBenchDatabase, OTHERS_MEMBERSHIPS, seed, SHARED_PROJECTS, vacuumAnalyze } from './seed.ts'
 
 const args = process.argv.slice(2)
 const option = (name: string, fallback: number) => {
@@ -37,30 +38,50 @@ const { db, driver } = await openBenchDatabase()
 await seed(db)
 const userId = async (username: string) => (await db.user.findUniqueOrThrow({ where: { username }, select: { id: true } })).id
 const stranger = await userId('bench_member_2')
-const strangerProject = (await db.project.findFirstOrThrow({ where: { ownerId: stranger }, select: { id: true } })).id
+const benchCallers = [await userId(NEWEST), await userId(OLDEST)]
+// A project neither caller may read: not theirs, not shared with them.
+const strangerProject = (
+  await db.project.findFirstOrThrow({
+    where: { ownerId: stranger, members: { none: { userId: { in: benchCallers } } } },
+    select: { id: true },
+    orderBy: { id: 'asc' },
+  })
+).id
 
 interface Scenario extends Request {
   status: number
 }
 
-/** The caller, the rows it owns (for the answers' check and the plans' budget) and what it does. */
+/** The caller, the rows it may read (for the answers' check and the plans' budget) and what it does. */
 interface Caller {
   label: string
   id: number
+  /** Projects it owns or is a member of. */
   projectIds: Set<number>
   tasks: number
   task: number
+  sharedTask: number
   scenarios: Scenario[]
 }
 
 async function caller(label: string, username: string): Promise<Caller> {
   const id = await userId(username)
-  const projects = await db.project.findMany({ where: { ownerId: id }, select: { id: true }, orderBy: { id: 'asc' } })
-  const tasks = await db.task.count({ where: { project: { is: { ownerId: id } } } })
-  const first = projects[0]!.id
-  const task = (await db.task.findFirstOrThrow({ where: { projectId: first }, select: { id: true }, orderBy: { id: 'asc' } })).id
+  const readable = { OR: [{ ownerId: id }, { members: { some: { userId: id } } }] }
+  const projects = await db.project.findMany({ where: readable, select: { id: true, ownerId: true }, orderBy: { id: 'asc' } })
+  const owned = projects.filter((p) => p.ownerId === id)
+  const tasks = await db.task.count({ where: { project: { is: readable } } })
+  const first = owned[0]!.id
+  const firstTask = async (projectId: number) =>
+    (await db.task.findFirstOrThrow({ where: { projectId }, select: { id: true }, orderBy: { id: 'asc' } })).id
+  const task = await firstTask(first)
+  const sharedAs = async (role: string) =>
+    (await db.projectMember.findFirstOrThrow({ where: { userId: id, role }, select: { projectId: true }, orderBy: { id: 'asc' } }))
+      .projectId
+  const viewerProject = await sharedAs('viewer')
+  const editorProject = await sharedAs('editor')
+  const sharedTask = await firstTask(viewerProject)
   const auth = `Bearer ${token(id)}`
-  // A plan may read a few times the caller's rows, never a share of the table.
+  // A plan may read a few times the caller's rows (owned and shared), never a share of the table.
   const budget = 3 * (tasks + projects.length) + 100
   const scenario = (name: string, rest: Omit<Scenario, 'name' | 'auth' | 'budget'>): Scenario => ({
     name: `${label}: ${name}`,
@@ -68,15 +89,21 @@ async function caller(label: string, username: string): Promise<Caller> {
     budget,
     ...rest,
   })
+  const shared = projects.length - owned.length
   return {
     label,
     id,
     projectIds: new Set(projects.map((p) => p.id)),
     tasks,
     task,
+    sharedTask,
     scenarios: [
-      scenario('list projects', { method: 'GET', path: '/api/projects', status: 200 }),
-      scenario('list tasks', { method: 'GET', path: '/api/tasks', status: 200 }),
+      scenario(`list projects (${owned.length} owned + ${shared} shared)`, { method: 'GET', path: '/api/projects', status: 200 }),
+      scenario(`list tasks as a member of ${shared} shared + ${owned.length} owned projects`, {
+        method: 'GET',
+        path: '/api/tasks',
+        status: 200,
+      }),
       scenario('list tasks of a project, search + ordering', {
         method: 'GET',
         path: `/api/projects/${first}/tasks?search=task%201&ordering=-title`,
@@ -84,12 +111,25 @@ async function caller(label: string, username: string): Promise<Caller> {
       }),
       scenario('get own project', { method: 'GET', path: `/api/projects/${first}`, status: 200 }),
       scenario("get another user's project (404)", { method: 'GET', path: `/api/projects/${strangerProject}`, status: 404 }),
+      scenario('get a task of a shared project', { method: 'GET', path: `/api/tasks/${sharedTask}`, status: 200 }),
       scenario('create task', { method: 'POST', path: '/api/tasks', body: { projectId: first, title: 'bench-created' }, status: 201 }),
       scenario("create task in another user's project (403)", {
         method: 'POST',
         path: '/api/tasks',
         body: { projectId: strangerProject, title: 'bench-created' },
         status: 403,
+      }),
+      scenario('create a task in a project shared as viewer (403)', {
+        method: 'POST',
+        path: '/api/tasks',
+        body: { projectId: viewerProject, title: 'bench-created' },
+        status: 403,
+      }),
+      scenario('create a task in a project shared as editor (201)', {
+        method: 'POST',
+        path: '/api/tasks',
+        body: { projectId: editorProject, title: 'bench-created' },
+        status: 201,
       }),
       scenario('patch task', { method: 'PATCH', path: `/api/tasks/${task}`, body: { completed: true }, status: 200 }),
     ],
@@ -121,11 +161,16 @@ async function check(server: Server): Promise<void> {
   }
   for (const c of callers) {
     const projects = await call(server, c.scenarios[0]!)
-    if (projects.body.total !== c.projectIds.size || !(projects.body.items as Array<{ ownerId: number }>).every((p) => p.ownerId === c.id))
+    if (projects.body.total !== c.projectIds.size || !(projects.body.items as Array<{ id: number }>).every((p) => c.projectIds.has(p.id)))
       fail(`${c.label}: list projects shows other rows`)
     const tasks = await call(server, c.scenarios[1]!)
     if (tasks.body.total !== c.tasks || !(tasks.body.items as Array<{ projectId: number }>).every((t) => c.projectIds.has(t.projectId)))
       fail(`${c.label}: list tasks shows other rows`)
+    const shared = await call(
+      server,
+      c.scenarios.find((s) => s.path === `/api/tasks/${c.sharedTask}`)!,
+    )
+    if (shared.body.id !== c.sharedTask) fail(`${c.label}: get a task of a shared project answers another`)
   }
   // Writes last: the totals above count the seeded rows.
   for (const scenario of scenarios) {
@@ -218,11 +263,11 @@ const rows = scenarios.map((scenario) => {
 const fmt = (n: number) => n.toFixed(0)
 const plan = (server: string, scenario: string) => reports.find((r) => r.server === server && r.request === scenario)!
 const markdown = [
-  '| scenario | policy req/s | p99 ms | handwritten req/s | p99 ms | raw-sql req/s | p99 ms | policy ÷ handwritten | policy ÷ raw-sql |',
+  '| scenario | policy req/s | p50 / p99 ms | handwritten req/s | p50 / p99 ms | raw-sql req/s | p50 / p99 ms | policy ÷ handwritten | policy ÷ raw-sql |',
   '|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${fmt(r.policy.rps)} | ${r.policy.p99} | ${fmt(r.handwritten.rps)} | ${r.handwritten.p99} | ${fmt(r.raw.rps)} | ${r.raw.p99} | ${(r.policy.rps / r.handwritten.rps).toFixed(2)} | ${(r.policy.rps / r.raw.rps).toFixed(2)} |`,
+      `| ${r.scenario} | ${fmt(r.policy.rps)} | ${r.policy.p50} / ${r.policy.p99} | ${fmt(r.handwritten.rps)} | ${r.handwritten.p50} / ${r.handwritten.p99} | ${fmt(r.raw.rps)} | ${r.raw.p50} / ${r.raw.p99} | ${(r.policy.rps / r.handwritten.rps).toFixed(2)} | ${(r.policy.rps / r.raw.rps).toFixed(2)} |`,
   ),
   '',
   `Targets: policy ÷ handwritten ≥ 0.95 met in ${rows.filter((r) => r.policy.rps / r.handwritten.rps >= 0.95).length} of ${rows.length} scenarios; policy ÷ raw-sql ≥ 0.8 met in ${rows.filter((r) => r.policy.rps / r.raw.rps >= 0.8).length} of ${rows.length}; peak RSS ≤ 200 MB ${rss.policy !== undefined && rss.policy <= 200 ? 'met' : 'missed'}.`,
@@ -250,7 +295,7 @@ const meta = {
   duration: DURATION,
   rounds: ROUNDS,
   connections: CONNECTIONS,
-  dataset: `${(await countRows()).toLocaleString('en')} tasks: 1,000 members × 10 × 20, then the newest member with 50 × 20; newest = ${NEWEST}, oldest = ${OLDEST}`,
+  dataset: `${(await countRows()).toLocaleString('en')} tasks: 1,000 members × 10 × 20, then the newest member with 50 × 20; newest = ${NEWEST}, oldest = ${OLDEST}, each a member of ${SHARED_PROJECTS} projects of others (viewer and editor in turn); every other member of ${OTHERS_MEMBERSHIPS}`,
 }
 writeFileSync(join(dir, `${stamp}-http.json`), `${JSON.stringify({ ...meta, rss, rows, runs: results }, null, 2)}\n`)
 writeFileSync(

@@ -1,6 +1,8 @@
 // Benchmark ceiling, never part of the product: Fastify + pg + hand-written SQL for the same
-// scenarios, with the same authentication work (verify the JWT, read the account). What this
-// machine can do for the work; the real server's ratio to it shows what the ORM and policy cost.
+// scenarios, with the same authentication work (verify the JWT, read the account) and the same
+// sharing semantics as the policy: a member reads the projects they own or are a member of and
+// their tasks, and writes tasks of the projects they own or edit. What this machine can do for
+// the work; the real server's ratio to it shows what the ORM and policy cost.
 // Each statement is the best we can write for its scenario, and npm run bench EXPLAINs them
 // like the real server's (named ones under generic plans too: pg prepares them once per
 // connection, and PostgreSQL may switch a prepared statement to a generic plan after five runs).
@@ -67,15 +69,41 @@ export async function buildRawSql(pool: Queryable, secret: string): Promise<Fast
   })
   const me = (request: FastifyRequest) => accounts.get(request)!
 
+  // The projects a member reads, each side from its own index: owned (projects (owner_id, id))
+  // and shared (project_members (user_id, project_id)). The owner is never a member, but UNION
+  // keeps the answer right without relying on it.
+  const READABLE_IDS = 'SELECT id FROM projects WHERE owner_id = $1 UNION SELECT project_id FROM project_members WHERE user_id = $1'
+  // One project `p` the member `$n` may read, or write tasks of: a semi-join on project_members (project_id, user_id).
+  const readable = (user: string) =>
+    `(p.owner_id = ${user} OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ${user}))`
+  const editable = (user: string) =>
+    `(p.owner_id = ${user} OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ${user} AND m.role = 'editor'))`
+  /** After a write matched nothing: 404 for a task the caller cannot read, else 403. */
+  const canReadTask = async (id: number, user: number) =>
+    Boolean(
+      (
+        await pool.query({
+          name: 'task-readable',
+          text: `SELECT 1 FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = $1 AND ${readable('$2')}`,
+          values: [id, user],
+        })
+      ).rowCount,
+    )
+
   app.get('/api/projects', async (request) => {
     const { limit, offset } = page(request.query as Record<string, string>)
     const [rows, total] = await Promise.all([
       pool.query({
         name: 'projects',
-        text: 'SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.owner_id = $1 ORDER BY p.id LIMIT $2 OFFSET $3',
+        // The page of ids first (LIMIT keeps the subquery apart), then each row by key: joined
+        // as a set, the planner would rather hash the whole projects table than probe it.
+        text: `SELECT p.*, u.username FROM (SELECT id FROM (${READABLE_IDS}) r ORDER BY id LIMIT $2 OFFSET $3) r
+               CROSS JOIN LATERAL (SELECT * FROM projects p WHERE p.id = r.id LIMIT 1) p
+               CROSS JOIN LATERAL (SELECT username FROM users u WHERE u.id = p.owner_id LIMIT 1) u
+               ORDER BY p.id`,
         values: [me(request), limit, offset],
       }),
-      pool.query({ name: 'projects-count', text: 'SELECT count(*)::int AS n FROM projects WHERE owner_id = $1', values: [me(request)] }),
+      pool.query({ name: 'projects-count', text: `SELECT count(*)::int AS n FROM (${READABLE_IDS}) r`, values: [me(request)] }),
     ])
     return { items: rows.rows.map(project), total: total.rows[0].n, limit, offset }
   })
@@ -83,7 +111,7 @@ export async function buildRawSql(pool: Queryable, secret: string): Promise<Fast
   app.get('/api/projects/:id', async (request, reply) => {
     const { rows } = await pool.query({
       name: 'project',
-      text: 'SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $1 AND p.owner_id = $2',
+      text: `SELECT p.*, u.username FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = $1 AND ${readable('$2')}`,
       values: [Number((request.params as { id: string }).id), me(request)],
     })
     return rows[0] ? project(rows[0]) : reply.code(404).send(problem(404, 'Project not found.'))
@@ -93,12 +121,12 @@ export async function buildRawSql(pool: Queryable, secret: string): Promise<Fast
     const query = request.query as Record<string, string>
     const { limit, offset } = page(query)
     const id = Number((request.params as { id: string }).id)
-    const owned = await pool.query({
-      name: 'project-owned',
-      text: 'SELECT 1 FROM projects WHERE id = $1 AND owner_id = $2',
+    const visible = await pool.query({
+      name: 'project-readable',
+      text: `SELECT 1 FROM projects p WHERE p.id = $1 AND ${readable('$2')}`,
       values: [id, me(request)],
     })
-    if (!owned.rowCount) return reply.code(404).send(problem(404, 'Project not found.'))
+    if (!visible.rowCount) return reply.code(404).send(problem(404, 'Project not found.'))
     const search = query.search ? like(query.search) : '%'
     const order = ORDER[query.ordering ?? 'id'] ?? 'id ASC'
     const where = 'FROM tasks t WHERE t.project_id = $1 AND (t.title ILIKE $2 OR t.description ILIKE $2)'
@@ -111,66 +139,63 @@ export async function buildRawSql(pool: Queryable, secret: string): Promise<Fast
 
   app.get('/api/tasks', async (request) => {
     const { limit, offset } = page(request.query as Record<string, string>)
-    // Per project, its first limit + offset tasks from (project_id, id), then merged: the join
-    // leaves the planner no way to walk tasks in id order and filter by owner, a plan that costs
-    // the whole table for a caller whose rows come last.
+    // Per readable project (owned ∪ shared), its first limit + offset tasks from (project_id, id),
+    // then merged: the join leaves the planner no way to walk tasks in id order and filter by
+    // owner or membership, a plan that costs the whole table for a caller whose rows come last.
     const [rows, total] = await Promise.all([
       pool.query({
         name: 'tasks',
-        text: `SELECT t.* FROM projects p CROSS JOIN LATERAL (
+        text: `SELECT t.* FROM (${READABLE_IDS}) p CROSS JOIN LATERAL (
                  SELECT * FROM tasks t WHERE t.project_id = p.id ORDER BY t.id LIMIT $2::int + $3::int) t
-               WHERE p.owner_id = $1 ORDER BY t.id LIMIT $2 OFFSET $3`,
+               ORDER BY t.id LIMIT $2 OFFSET $3`,
         values: [me(request), limit, offset],
       }),
       pool.query({
         name: 'tasks-count',
-        text: `SELECT coalesce(sum(n), 0)::int AS n FROM projects p CROSS JOIN LATERAL (
-                 SELECT count(*) AS n FROM tasks t WHERE t.project_id = p.id) t
-               WHERE p.owner_id = $1`,
+        text: `SELECT coalesce(sum(n), 0)::int AS n FROM (${READABLE_IDS}) p CROSS JOIN LATERAL (
+                 SELECT count(*) AS n FROM tasks t WHERE t.project_id = p.id) t`,
         values: [me(request)],
       }),
     ])
     return { items: rows.rows.map(task), total: total.rows[0].n, limit, offset }
   })
 
+  app.get('/api/tasks/:id', async (request, reply) => {
+    const { rows } = await pool.query({
+      name: 'task',
+      text: `SELECT t.* FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = $1 AND ${readable('$2')}`,
+      values: [Number((request.params as { id: string }).id), me(request)],
+    })
+    return rows[0] ? task(rows[0]) : reply.code(404).send(problem(404, 'Task not found.'))
+  })
+
   app.post('/api/tasks', async (request, reply) => {
     const body = request.body as { projectId: number; title: string }
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      const target = await client.query({
-        name: 'task-parent',
-        text: 'SELECT owner_id FROM projects WHERE id = $1',
-        values: [body.projectId],
-      })
-      if (!target.rowCount) {
-        await client.query('ROLLBACK')
-        return await reply.code(400).send(problem(400, 'projectId: no project with this id exists.'))
-      }
-      if (target.rows[0].owner_id !== me(request)) {
-        await client.query('ROLLBACK')
-        return await reply.code(403).send(problem(403, 'You cannot create tasks for this project.'))
-      }
-      const { rows } = await client.query({
-        name: 'task-insert',
-        text: 'INSERT INTO tasks (project_id, title) VALUES ($1, $2) RETURNING *',
-        values: [body.projectId, body.title],
-      })
-      await client.query('COMMIT')
-      return await reply.code(201).send(task(rows[0]))
-    } finally {
-      client.release()
-    }
+    // The check and the write in one statement; only a refusal asks which one it is.
+    const { rows } = await pool.query({
+      name: 'task-insert',
+      text: `INSERT INTO tasks (project_id, title) SELECT p.id, $2 FROM projects p WHERE p.id = $1 AND ${editable('$3')} RETURNING *`,
+      values: [body.projectId, body.title, me(request)],
+    })
+    if (rows[0]) return reply.code(201).send(task(rows[0]))
+    const exists = await pool.query({ name: 'task-parent', text: 'SELECT 1 FROM projects WHERE id = $1', values: [body.projectId] })
+    if (!exists.rowCount) return reply.code(400).send(problem(400, 'projectId: no project with this id exists.'))
+    return reply.code(403).send(problem(403, 'You cannot create tasks for this project.'))
   })
 
   app.patch('/api/tasks/:id', async (request, reply) => {
     const body = request.body as { completed?: boolean }
+    const id = Number((request.params as { id: string }).id)
     const { rows } = await pool.query({
       name: 'task-update',
-      text: 'UPDATE tasks t SET completed = COALESCE($3, t.completed) FROM projects p WHERE t.id = $1 AND p.id = t.project_id AND p.owner_id = $2 RETURNING t.*',
-      values: [Number((request.params as { id: string }).id), me(request), body.completed ?? null],
+      text: `UPDATE tasks t SET completed = COALESCE($3, t.completed) FROM projects p
+             WHERE t.id = $1 AND p.id = t.project_id AND ${editable('$2')} RETURNING t.*`,
+      values: [id, me(request), body.completed ?? null],
     })
-    return rows[0] ? task(rows[0]) : reply.code(404).send(problem(404, 'Task not found.'))
+    if (rows[0]) return task(rows[0])
+    return (await canReadTask(id, me(request)))
+      ? reply.code(403).send(problem(403, 'You cannot change this task.'))
+      : reply.code(404).send(problem(404, 'Task not found.'))
   })
 
   return app

@@ -141,8 +141,13 @@ export class Authorizer {
    *
    * A filter that is a disjunction (owned OR shared with me) is not driven by any one index: the
    * planner reads the whole table and tests both sides on every row. Each side alone is, so the
-   * keys are fetched per side and united; the union is exact, because every other condition of
-   * the filter is repeated in each side (A ∧ (B ∨ C) = (A ∧ B) ∨ (A ∧ C)).
+   * keys are fetched per side, in the list's order, and united; the union is exact, because
+   * every other condition of the filter is repeated in each side (A ∧ (B ∨ C) = (A ∧ B) ∨ (A ∧ C)).
+   * Its size is the total. The page is among the first offset + limit keys of each side (the
+   * first n of a union of ordered lists come from the first n of each), so only those are read
+   * again, ordered and cut by SQL: no comparison of values (collations) in JavaScript, and a
+   * page statement whose key list is too short for the planner to prefer walking an index of
+   * the ordering (`title`) over the whole table.
    */
   private async pageByKeys(
     subject: Subject,
@@ -154,20 +159,15 @@ export class Authorizer {
     const table = delegate(this.db, subject)
     const key = primaryKey(subject)
     const order = orderBy(query.ordering, key)
-    const where = { AND: [policy, ...filters] }
+    const where = conjunction(subject, [policy, ...filters])
     const end = query.offset + query.limit
-    const sides = disjuncts(policy)
-    const fetchKeys = (side: Readonly<Row>, ordered: boolean) =>
+    const fetchKeys = (side: Readonly<Row>) =>
       table
-        .findMany({
-          where: { AND: [side, ...filters] },
-          select: { [key]: true },
-          ...(ordered ? { orderBy: order } : {}),
-          take: KEYED_LIST_LIMIT + 1,
-        })
+        .findMany({ where: conjunction(subject, [side, ...filters]), select: { [key]: true }, orderBy: order, take: KEYED_LIST_LIMIT + 1 })
         .then((rows) => rows.map((row) => row[key]))
+    const sides = disjuncts(policy)
     if (sides.length === 1) {
-      const keys = await fetchKeys(policy, true)
+      const keys = await fetchKeys(policy)
       const complete = keys.length <= KEYED_LIST_LIMIT
       if (!complete && end > KEYED_LIST_LIMIT) return this.pageByOffset(subject, where, query, shape)
       const page = keys.slice(query.offset, end)
@@ -177,12 +177,13 @@ export class Authorizer {
       ])
       return { rows, total }
     }
-    // The sides' keys come unordered: the page statement orders their union.
-    const union = new Set((await Promise.all(sides.map((side) => fetchKeys(side, false)))).flat())
+    const keysBySide = await Promise.all(sides.map(fetchKeys))
+    const union = new Set(keysBySide.flat())
     if (union.size > KEYED_LIST_LIMIT) return this.pageByOffset(subject, where, query, shape)
-    const rows = union.size
+    const candidates = [...new Set(keysBySide.flatMap((keys) => keys.slice(0, end)))]
+    const rows = candidates.length
       ? await table.findMany({
-          where: { AND: [{ [key]: { in: [...union] } }, where] },
+          where: { AND: [{ [key]: { in: candidates } }, where] },
           ...shape,
           orderBy: order,
           skip: query.offset,
@@ -323,6 +324,59 @@ function disjuncts(where: Readonly<Row>): Array<Readonly<Row>> {
   const { OR: alternatives, ...rest } = where
   if (!Array.isArray(alternatives) || alternatives.length < 2) return [where]
   return (alternatives as Row[]).map((alternative) => (Object.keys(rest).length ? { AND: [rest, alternative] } : alternative))
+}
+
+/**
+ * `parts` as one conjunction, with the conditions on each to-one relation merged into one:
+ * `{ project: { is: A } }` ∧ `{ project: { is: B } }` → `{ project: { is: { AND: [A, B] } } }`,
+ * and a disjunction whose alternatives all go through the same to-one relation becomes one
+ * condition on it: `{ OR: [{ project: { is: A } }, { project: { is: B } }] }` →
+ * `{ project: { is: { OR: [A, B] } } }`. Both are exact for a relation with at most one row
+ * (no row: every side is false). Prisma joins the related table once per condition, and the
+ * planner does not see that the joins are the same row: with the policy's `project.ownerId = me`
+ * on one join and a request's `project.ownerId ≠ me` (or the membership test) on another, it
+ * hashes the whole projects table rather than probe it for each of a page's rows.
+ */
+function conjunction(subject: string, parts: readonly unknown[]): Row {
+  const fields = dataModel().get(subject)!.fields
+  const merged = new Map<string, unknown[]>()
+  const rest: Row[] = []
+  /** The relation and its condition, when `where` is exactly one condition on a to-one relation. */
+  const throughRelation = (where: unknown): [string, unknown] | undefined => {
+    if (!isCondition(where)) return undefined
+    const entries = Object.entries(where)
+    if (entries.length !== 1) return undefined
+    const [name, value] = entries[0]!
+    if (name === 'OR' && Array.isArray(value) && value.length > 0) {
+      const sides = value.map(throughRelation)
+      const relation = sides[0]?.[0]
+      if (relation === undefined || sides.some((side) => side?.[0] !== relation)) return undefined
+      return [relation, sides.length === 1 ? sides[0]![1] : { OR: sides.map((side) => side![1]) }]
+    }
+    const field = fields.get(name)
+    if (field?.kind !== 'relation' || field.many || !isCondition(value) || Object.keys(value).length !== 1 || !isCondition(value.is))
+      return undefined
+    return [name, value.is]
+  }
+  const visit = (part: unknown): void => {
+    if (!isCondition(part)) return
+    for (const [name, value] of Object.entries(part)) {
+      if (name === 'AND') {
+        for (const nested of Array.isArray(value) ? (value as unknown[]) : [value]) visit(nested)
+        continue
+      }
+      const relation = throughRelation({ [name]: value })
+      if (relation) merged.set(relation[0], [...(merged.get(relation[0]) ?? []), relation[1]])
+      else rest.push({ [name]: value })
+    }
+  }
+  for (const part of parts) visit(part)
+  for (const [name, conditions] of merged) rest.push({ [name]: { is: conditions.length === 1 ? conditions[0] : { AND: conditions } } })
+  return { AND: rest }
+}
+
+function isCondition(value: unknown): value is Row {
+  return Boolean(value) && typeof value === 'object' && !Array.isArray(value)
 }
 
 function byKey(subject: string, id: unknown): Row {
