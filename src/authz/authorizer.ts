@@ -216,9 +216,10 @@ export class Authorizer {
     const row = data as Row
     const clientFields = options.clientFields ?? Object.keys(row)
     return this.db.$transaction(async (tx) => {
-      // A parent named by the server (a project's owner, from the token) exists and needs no lookup.
+      // A parent named by the server (a project's owner, from the token) exists: no 400 for it.
       const parent = await this.loadParent(tx, subject, Object.fromEntries(clientFields.map((field) => [field, row[field]])))
-      enforce(decideCreate(this.ability, subject, row, parent, clientFields), { action: 'create', subject })
+      const related = await this.loadRelated(tx, subject, row, parent?.relation)
+      enforce(decideCreate(this.ability, subject, { ...row, ...related }, parent, clientFields), { action: 'create', subject })
       await options.before?.(tx, row)
       return (await delegate(tx, subject).create({ data, ...options.shape })) as Found<S, A>
     })
@@ -306,6 +307,26 @@ export class Authorizer {
       select: { [primaryKey(relation.target)]: true, ...(needs[relation.name]?.select ?? {}) },
     })
     return { field: relation.foreignKey, subject: relation.target, relation: relation.name, row }
+  }
+
+  /**
+   * The single relations of a new object that the rules read, other than `parent`: a membership's
+   * user beside its project, a project's owner named by the server. Left out, a relation reads as
+   * missing in memory (false under `is`, true under `isNot`) where SQL reads the related row once
+   * the object exists, so the decision would differ from every later check, in either direction.
+   */
+  private async loadRelated(db: Db, subject: Subject, data: Row, parent?: string): Promise<Row> {
+    const needs = this.compiled.relationSelects.get(subject) ?? {}
+    const related: Row = {}
+    for (const field of dataModel().get(subject)!.fields.values()) {
+      const need = needs[field.name]
+      if (field.kind !== 'relation' || !field.foreignKey || field.name === parent || !need || data[field.foreignKey] === undefined) continue
+      related[field.name] = await delegate(db, field.target).findUnique({
+        where: byKey(field.target, data[field.foreignKey]),
+        select: { [primaryKey(field.target)]: true, ...need.select },
+      })
+    }
+    return related
   }
 }
 

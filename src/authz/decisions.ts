@@ -1,5 +1,6 @@
 import { subject as tag } from '@casl/ability'
 import type { AppAbility } from './compiled-rules.ts'
+import { dataModel } from './data-model.ts'
 
 // Pure decisions over objects already loaded: the one place that turns CASL answers into
 // HTTP outcomes. The routes (through the authorizer) and the decision-table runner share it,
@@ -100,7 +101,7 @@ export function decideCreate(
   fields: string[] = Object.keys(data),
 ): Decision {
   if (parent && !parent.row) return parentMissing(parent)
-  const candidate = tag(subject, parent ? { ...data, [parent.relation]: parent.row } : data)
+  const candidate = tag(subject, { ...nothingRelated(subject), ...data, ...(parent ? { [parent.relation]: parent.row } : {}) })
   const detail = parent ? `You cannot create ${plural(subject)} for this ${noun(parent.subject)}.` : `You cannot create ${plural(subject)}.`
   if (!ability.can('create', candidate)) return forbidden(ability, 'create', candidate, detail)
   for (const field of fields) {
@@ -108,6 +109,20 @@ export function decideCreate(
       return forbidden(ability, 'create', candidate, `You cannot set the field "${field}".`, field)
   }
   return allow(ability, 'create', candidate)
+}
+
+/**
+ * A new object's to-many relations, empty: nothing is related to it yet. Left out, CASL's
+ * in-memory check would read a missing list as false under `every` (SQL: vacuously true), so a
+ * rule such as `members: { every: … }` would refuse what SQL allows of the row once it exists,
+ * and `NOT: { members: { every: … } }` allow what SQL refuses.
+ */
+function nothingRelated(subject: string): Row {
+  const info = dataModel().get(subject)
+  if (!info) return {}
+  return Object.fromEntries(
+    [...info.fields.values()].flatMap((field) => (field.kind === 'relation' && field.many ? [[field.name, []]] : [])),
+  )
 }
 
 /**

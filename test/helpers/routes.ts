@@ -16,6 +16,8 @@ export const SAMPLE_BODIES: Record<string, object> = {
   'post /api/me/password': { currentPassword: 'sample password', newPassword: 'another sample password' },
   'post /api/projects': { name: 'sample' },
   'patch /api/projects/{id}': { name: 'taken over' },
+  'post /api/projects/{id}/members': { username: 'sample_user', role: 'editor' },
+  'patch /api/projects/{id}/members/{userId}': { role: 'editor' },
   'post /api/tasks': { title: 'sample' },
   'patch /api/tasks/{id}': { title: 'taken over' },
   'patch /api/admin/users/{id}': { role: 'admin' },
@@ -40,6 +42,7 @@ export async function snapshot(api: TestApp): Promise<string> {
       db.user.findMany({ orderBy: { id: 'asc' }, select: { id: true, username: true, role: true, sessionVersion: true } }),
       db.project.findMany({ orderBy: { id: 'asc' } }),
       db.task.findMany({ orderBy: { id: 'asc' } }),
+      db.projectMember.findMany({ orderBy: { id: 'asc' } }),
       db.policyVersion.count(),
     ]),
   )

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import type { InjectOptions } from 'fastify'
 import { assertProblem, startApp, type Account, type TestApp } from '../helpers/app.ts'
 import { engines } from '../helpers/databases.ts'
-import { mutation, operations, valid, type Mutation, type Operation } from './openapi-requests.ts'
+import { HOSTILE_RAW_BODIES, HOSTILE_VALUES, mutation, operations, valid, type Mutation, type Operation } from './openapi-requests.ts'
 
 // No input makes the server fail: requests generated from the OpenAPI document for every
 // documented route, as every role and as nobody, well-formed and broken (wrong types, huge
@@ -115,7 +115,14 @@ async function fixtures(api: TestApp) {
   const task = (
     await api.request({ method: 'POST', url: '/api/tasks', as: callers.member, payload: { projectId: project.id, title: 'fuzzed' } })
   ).json<{ id: number }>()
-  return { callers, ids: [1, victim.id, project.id, task.id, ...ROLES.map((role) => callers[role].id)] }
+  // Shared with the victim, so generated member routes also meet a membership that exists.
+  await api.request({
+    method: 'POST',
+    url: `/api/projects/${project.id}/members`,
+    as: callers.member,
+    payload: { username: victim.username, role: 'viewer' },
+  })
+  return { callers, victim, project, ids: [1, victim.id, project.id, task.id, ...ROLES.map((role) => callers[role].id)] }
 }
 
 for (const engine of engines) {
@@ -125,7 +132,7 @@ for (const engine of engines) {
       loginMaxFailuresPerAddress: 1_000_000,
       registerMaxPerAddress: 1_000_000,
     })
-    const { callers, ids } = await fixtures(api)
+    const { callers, victim, project, ids } = await fixtures(api)
     const documented = operations((await api.request({ url: '/docs/json' })).json())
     t.ok(documented.length > 20, `${documented.length} documented operations`)
 
@@ -165,6 +172,40 @@ for (const engine of engines) {
       ] as const) {
         assertProblem(t, await api.request({ url, as: callers.admin }), status)
       }
+    })
+
+    await t.test('sharing: every hostile value in every field, and every hostile body, is a 4xx problem', async (t) => {
+      const stranger = await api.user('member')
+      const members = `/api/projects/${project.id}/members`
+      const requests: Array<{ method: 'POST' | 'PATCH'; url: string; payload: string | Buffer; type: string }> = []
+      for (const [method, url, sample] of [
+        ['POST', members, { username: stranger.username, role: 'viewer' }],
+        ['PATCH', `${members}/${victim.id}`, { role: 'editor' }],
+      ] as const) {
+        const bodies: object[] = []
+        for (const value of HOSTILE_VALUES) {
+          for (const field of Object.keys(sample)) bodies.push({ ...sample, [field]: value })
+          bodies.push({ ...sample, userId: value }, { ...sample, projectId: value })
+        }
+        requests.push(...bodies.map((body) => ({ method, url, payload: JSON.stringify(body), type: 'application/json' })))
+        requests.push(...HOSTILE_RAW_BODIES.map(({ type, body }) => ({ method, url, payload: body, type })))
+      }
+      const before = await api.app.db.projectMember.findMany({ orderBy: { id: 'asc' } })
+      const statuses = new Map<number, number>()
+      // As the owner, whom the policy lets through to the username lookup and the writes.
+      for (const { method, url, payload, type } of requests) {
+        const res = await api.request({ method, url, payload, headers: { 'content-type': type }, as: callers.member })
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+        const summary = `${method} ${url} ${String(payload).slice(0, 100)} → ${res.statusCode} ${res.body.slice(0, 200)}`
+        if (res.statusCode < 400 || res.statusCode >= 500) t.fail(summary)
+        else if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) t.fail(`not a problem: ${summary}`)
+      }
+      t.comment(`${requests.length} requests; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`)
+      t.ok(
+        [...statuses.keys()].every((status) => status >= 400 && status < 500),
+        'every answer a 4xx problem',
+      )
+      t.same(await api.app.db.projectMember.findMany({ orderBy: { id: 'asc' } }), before, 'no membership added or changed')
     })
 
     const seen = new Map<number, number>()

@@ -119,7 +119,7 @@ function text(schema: JsonSchema): fc.Arbitrary<string> {
 }
 
 /** Values no schema should accept, or that stress what accepts them. */
-export const hostileValue = fc.constantFrom<unknown>(
+export const HOSTILE_VALUES: readonly unknown[] = [
   null,
   true,
   0,
@@ -149,7 +149,8 @@ export const hostileValue = fc.constantFrom<unknown>(
   '9999-12-31T23:59:59.999Z',
   '275760-09-13T00:00:00Z',
   '1969-12-31T23:59:60Z',
-)
+]
+export const hostileValue = fc.constantFrom(...HOSTILE_VALUES)
 
 /** Raw text for a path or query parameter, however it was meant. */
 export const hostileParam = fc.constantFrom(
@@ -178,7 +179,7 @@ export const hostileParam = fc.constantFrom(
 )
 
 /** A whole body as bytes with its content type, for the parser rather than the validator. */
-export const hostileRawBody = fc.constantFrom(
+export const HOSTILE_RAW_BODIES: ReadonlyArray<{ type: string; body: string | Buffer }> = [
   { type: 'application/json', body: '' },
   { type: 'application/json', body: '{"a":' },
   { type: 'application/json', body: 'null' },
@@ -195,7 +196,8 @@ export const hostileRawBody = fc.constantFrom(
   { type: 'application/x-www-form-urlencoded', body: 'a=1&b=2' },
   { type: 'multipart/form-data; boundary=x', body: '--x\r\n\r\n--x--' },
   { type: 'application/xml', body: '<a/>' },
-)
+]
+export const hostileRawBody = fc.constantFrom(...HOSTILE_RAW_BODIES)
 
 export type Mutation =
   | { kind: 'none' }

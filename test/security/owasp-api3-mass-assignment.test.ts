@@ -34,7 +34,7 @@ for (const engine of engines.slice(-1)) {
       t.ok(sample, `${route.key}: has a sample body`)
       if (!sample) continue
       const prefix = Object.keys(ids).find((p) => route.path.startsWith(p))
-      const url = prefix ? route.path.replace('{id}', String(ids[prefix])) : route.path
+      const url = (prefix ? route.path.replace('{id}', String(ids[prefix])) : route.path).replace('{userId}', String(admin.id))
       for (const [field, value] of Object.entries(SERVER_OWNED)) {
         if (field in sample) continue
         const body = { ...sample, ...(route.key === 'post /api/tasks' ? { projectId: project.id } : {}), [field]: value }
