@@ -19,6 +19,7 @@ import me from './routes/me/index.ts'
 import projects from './routes/projects/index.ts'
 import tasks from './routes/tasks/index.ts'
 import users from './routes/admin/users.ts'
+import userAccess from './routes/admin/user-access.ts'
 import policies from './routes/admin/policies.ts'
 import audit from './routes/admin/audit.ts'
 import explain from './routes/explain/index.ts'
@@ -77,6 +78,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       await api.register(projects, { prefix: '/projects' })
       await api.register(tasks, { prefix: '/tasks' })
       await api.register(users, { prefix: '/admin/users' })
+      await api.register(userAccess, { prefix: '/admin/users' })
       await api.register(policies, { prefix: '/admin/policies' })
       await api.register(audit, { prefix: '/admin/audit' })
       await api.register(explain, { prefix: '/authz' })

@@ -226,6 +226,16 @@ export class Authorizer {
   }
 
   /**
+   * The check of `create`, without the write: 403 unless the caller may create `data` (400 when
+   * the parent it names does not exist). For a question such as "may the caller share this
+   * project", asked as "may they create a membership of it".
+   */
+  async assertCanCreate(subject: Subject, data: Row): Promise<void> {
+    const parent = await this.loadParent(this.db, subject, data)
+    enforce(decideCreate(this.ability, subject, data, parent), { action: 'create', subject })
+  }
+
+  /**
    * Applies `changes` if the caller may: `update` on the object and on every changed field,
    * and when a foreign key changes, `update` on the object as it would be under its new parent.
    * `before` runs after the checks.

@@ -53,14 +53,19 @@ export type IdParams = Static<typeof IdParams>
 export const NoContent = Type.Null({ description: 'No content' })
 
 const MAX_LIMIT = 100
+const limit = Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 })
+const offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })
+
+/** limit/offset alone, for answers paged in one fixed order. */
+export const PageQuery = Type.Object({ limit, offset }, { additionalProperties: false })
 
 /** limit/offset/search/ordering (restricted to `fields` and their `-` descending forms), plus `extra` filters. */
 export function listQuery<E extends TProperties>(fields: readonly string[], extra: E, defaultOrdering = 'id') {
   const ordering = fields.flatMap((field) => [field, `-${field}`])
   return Type.Object(
     {
-      limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 }),
-      offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+      limit,
+      offset,
       search: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
       ordering: Type.String({ enum: ordering, default: defaultOrdering, description: `One of ${ordering.join(', ')}` }),
       ...extra,

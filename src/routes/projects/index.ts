@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { IdParams, NoContent, page, protectedErrors, searchAny } from '../schemas.ts'
 import { listTasks } from '../tasks/list.ts'
 import { Task, TaskListQuery } from '../tasks/schema.ts'
+import access from './access.ts'
 import members from './members.ts'
 import { ownership, Project, ProjectCreate, ProjectListQuery, ProjectUpdate, projectShape, toProject } from './schema.ts'
 
@@ -91,6 +92,7 @@ const projects: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   await fastify.register(members, { prefix: '/:id/members' })
+  await fastify.register(access, { prefix: '/:id/access' })
 }
 
 export default projects
