@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react'
 import { ApiError, session } from './api.ts'
+import { AccessView } from './AccessView.tsx'
 import { AuditView } from './AuditView.tsx'
 import { draftChanges } from './draft.ts'
 import { ExplainView } from './ExplainView.tsx'
@@ -19,6 +20,7 @@ const VIEWS = [
   ['review', 'Review & activate'],
   ['history', 'History'],
   ['explain', 'Explain'],
+  ['access', 'Access'],
   ['audit', 'Audit log'],
   ['users', 'Users'],
 ] as const
@@ -171,6 +173,7 @@ function Console({ account, onSignOut }: { account: Account; onSignOut: () => vo
           {route.view === 'review' ? <ReviewView state={policy} /> : null}
           {route.view === 'history' ? <HistoryView state={policy} /> : null}
           {route.view === 'explain' ? <ExplainView /> : null}
+          {route.view === 'access' ? <AccessView /> : null}
           {route.view === 'audit' ? <AuditView /> : null}
           {route.view === 'users' ? <UsersView me={account} /> : null}
         </ErrorBoundary>

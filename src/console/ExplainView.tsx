@@ -1,21 +1,15 @@
 import { useRef, useState, type FormEvent } from 'react'
 import { ACTIONS, OBJECT_SUBJECTS } from '../shared/vocabulary.ts'
-import { api, query } from './api.ts'
-import type { Explanation, Page, User } from './types.ts'
-import { ProblemMessage, useLoad } from './ui.tsx'
+import { api } from './api.ts'
+import type { Explanation, User } from './types.ts'
+import { ProblemMessage } from './ui.tsx'
+import { UserPicker } from './UserPicker.tsx'
 
 // Why may (or may not) this user do this to that object? Answered by the active policy, with the
 // deciding rule linked to its place in the rules view.
 
 export function ExplainView() {
-  const [search, setSearch] = useState('')
-  const users = useLoad(
-    () => api.get<Page<User>>(`/api/admin/users${query({ limit: 100, search: search || undefined, ordering: 'username' })}`),
-    [search],
-  )
   const [chosen, setChosen] = useState<User | null>(null)
-  // The chosen user stays a choice while the search shows others, so what is asked is what is shown.
-  const choices = [...(chosen ? [chosen] : []), ...(users.data?.items ?? []).filter((user) => user.id !== chosen?.id)]
   const [action, setAction] = useState('read')
   const [subject, setSubject] = useState<string>('Project')
   const [id, setId] = useState('')
@@ -46,25 +40,7 @@ export function ExplainView() {
       </header>
       <form className="card explain" onSubmit={ask}>
         <div className="grid-2">
-          <label>
-            Find user
-            <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="username" />
-          </label>
-          <label>
-            User
-            <select
-              name="userId"
-              value={chosen?.id ?? ''}
-              onChange={(e) => setChosen(choices.find((user) => String(user.id) === e.target.value) ?? null)}
-            >
-              <option value="">Me</option>
-              {choices.map((user) => (
-                <option key={user.id} value={user.id}>
-                  {user.username} ({user.role}, #{user.id})
-                </option>
-              ))}
-            </select>
-          </label>
+          <UserPicker chosen={chosen} onChoose={setChosen} none="Me" />
           <label>
             Action
             <select name="action" value={action} onChange={(e) => setAction(e.target.value)}>

@@ -3,6 +3,8 @@ import type { PolicyBody, ValidationReport, VersionDetail, VersionSummary } from
 import type { User as UserSchema } from '../routes/admin/users-schema.ts'
 import type { DecisionRowData, RoleRule as Rule } from '../shared/rule-format.ts'
 import type { AuditEvent as AuditEventSchema } from '../routes/admin/audit-schema.ts'
+import type { UserAccess as UserAccessSchema } from '../routes/admin/user-access-schema.ts'
+import type { ProjectAccess as ProjectAccessSchema } from '../routes/projects/access-schema.ts'
 import type { Account as AccountSchema } from '../routes/auth/schema.ts'
 import type { Explanation as ExplanationSchema } from '../routes/explain/schema.ts'
 import type { page, ProblemSchema } from '../routes/schemas.ts'
@@ -26,4 +28,8 @@ export type Page<T> = Omit<Static<ReturnType<typeof page>>, 'items'> & { items: 
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type Explanation = Static<typeof ExplanationSchema>
 export type Account = Static<typeof AccountSchema>
+export type ProjectAccess = Static<typeof ProjectAccessSchema>
+export type Grants = ProjectAccess['roles'][number]['grants']
+export type UserAccess = Static<typeof UserAccessSchema>
+export type Reach = UserAccess['reach'][number]
 export type Problem = Static<typeof ProblemSchema> & { failures?: TableResult[]; currentVersion?: number }
