@@ -3,7 +3,7 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import { PASSWORD, startApp, type Account } from '../helpers/app.ts'
 import { buildConsole } from '../../scripts/build-console.ts'
 import { browserUnavailable, launchBrowser } from '../helpers/browser.ts'
@@ -383,6 +383,103 @@ t.test(`admin console (${engine})`, { skip: browserUnavailable }, async (t) => {
     t.match(page.url(), /#\/rules\/member\.tasks\.in-own-projects$/, 'the link leads to the rule, highlighted')
   })
 
+  t.test('access: who can reach a project, what one user can do', async (t) => {
+    // A project of the member's, shared with an editor and a viewer, with one task.
+    const editor = await api.user('member', 'erin')
+    const viewer = await api.user('member', 'vera')
+    const shared = (await api.request({ method: 'POST', url: '/api/projects', as: member, payload: { name: 'Shared plans' } })).json()
+    for (const [who, role] of [
+      [editor, 'editor'],
+      [viewer, 'viewer'],
+    ] as const) {
+      const res = await api.request({
+        method: 'POST',
+        url: `/api/projects/${shared.id}/members`,
+        as: member,
+        payload: { username: who.username, role },
+      })
+      t.equal(res.statusCode, 201, `shared with ${who.username} as ${role}`)
+    }
+    const task = (
+      await api.request({ method: 'POST', url: '/api/tasks', as: member, payload: { projectId: shared.id, title: 'Plan' } })
+    ).json()
+
+    await page.goto(`${base}/admin/#/access`)
+    await page.getByRole('heading', { name: 'Who can access this project?' }).waitFor()
+    await page.getByLabel('Project id').fill('999999')
+    await page.getByRole('button', { name: 'Show who can access it' }).click()
+    const missing = page.locator('.access-project .problem')
+    await missing.waitFor()
+    t.match(
+      await missing.innerText(),
+      /Cannot show access to project #999999 \(404\)[\s\S]*not found/i,
+      'an unknown project: the API’s 404',
+    )
+
+    await page.getByLabel('Project id').fill(String(shared.id))
+    await page.getByRole('button', { name: 'Show who can access it' }).click()
+    const roles = page.locator('table.access-roles')
+    await roles.waitFor()
+    const expected = (await api.request({ url: `/api/projects/${shared.id}/access`, as: admin })).json()
+    t.equal(await roles.locator('tbody tr').count(), expected.roles.length, 'one row per role')
+    // A cell not allowed reads "—" and, for screen readers only, e.g. "Update: not allowed".
+    const shown = async (row: Locator) => (await row.innerText()).replace(/(Read|Update|Delete|Create task): not allowed/g, '')
+    const roleRow = (role: string) => roles.locator(`tr[data-role="${role}"]`)
+    t.match(await shown(roleRow('member')), /member\s+inverted\s+4\s+—\s+—\s+—\s+—\s+3/, 'members: nothing role-wide, 3 listed')
+    t.match(await shown(roleRow('auditor')), /auditor\s+inverted\s+1\s+auditor\.read-projects\s+—\s+—\s+—\s+0/)
+    t.match(await shown(roleRow('admin')), /admin\s+inverted\s+1(\s+admin\.manage-all){4}\s+0/, 'admins may do everything')
+    const users = page.locator('table.access-users')
+    const userRow = (who: Account) => users.locator(`tr[data-user="${who.username}"]`)
+    t.equal(await users.locator('tbody tr').count(), 3, 'the owner, the editor and the viewer')
+    t.match(
+      await shown(userRow(member)),
+      /member(\s+member\.projects\.own){3}\s+member\.tasks\.in-own-projects/,
+      'the owner by member.projects.own',
+    )
+    t.match(await shown(userRow(editor)), /member\s+member\.projects\.shared\s+—\s+—\s+member\.tasks\.shared-edit/)
+    t.match(await shown(userRow(viewer)), /member\s+member\.projects\.shared\s+—\s+—\s+—/)
+    t.same(
+      expected.users.items.map((user: { username: string }) => user.username).sort(),
+      [member.username, editor.username, viewer.username].sort(),
+      'as the API lists them',
+    )
+    t.match(await page.locator('.access-project .pager').innerText(), /1–3 of 3/)
+
+    // What can the editor do? One shared project to read, its one task to change.
+    await page.getByRole('combobox', { name: /^User/ }).selectOption(String(editor.id))
+    await page.getByRole('button', { name: 'Show what they can do' }).click()
+    const reach = page.locator('table.access-reach')
+    await reach.waitFor()
+    const reachRow = (subject: string, action: string) => reach.locator(`tr[data-subject="${subject}"][data-action="${action}"]`)
+    t.match(
+      await shown(reachRow('Project', 'read')),
+      new RegExp(`Project\\s+read\\s+1\\s+${shared.id}\\s+member\\.projects\\.shared: 1`),
+      'reads the one shared project',
+    )
+    t.match(
+      await shown(reachRow('Project', 'update')),
+      /Project\s+update\s+0\s+—\s+member\.projects\.own: 0/,
+      'and changes none: the rule that could, decides nothing',
+    )
+    t.match(
+      await shown(reachRow('Task', 'update')),
+      new RegExp(`Task\\s+update\\s+1\\s+${task.id}\\s+member\\.tasks\\.shared-edit: 1`),
+      'changes its task as an editor',
+    )
+    await browser.screenshot(page, '12-access')
+    t.same(await browser.accessibility(page), [], 'access: no WCAG 2.1 AA violation')
+
+    await page.setViewportSize({ width: 390, height: 844 })
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    t.ok(overflow <= 0, `access at 390×844: the page itself does not scroll sideways (${overflow}px)`)
+    await browser.screenshot(page, '12-access-phone')
+    await page.setViewportSize({ width: 1280, height: 800 })
+
+    await reachRow('Task', 'update').getByRole('link', { name: 'member.tasks.shared-edit' }).click()
+    await page.locator('article.highlighted[aria-label="Rule member.tasks.shared-edit"]').waitFor()
+    t.match(page.url(), /#\/rules\/member\.tasks\.shared-edit$/, 'a rule id leads to the rule')
+  })
+
   t.test('users: change a role, delete with confirmation', async (t) => {
     await page.goto(`${base}/admin/#/users`)
     await page.getByLabel(`Role of ${bystander.username}`).selectOption('auditor')
@@ -498,6 +595,7 @@ t.test(`admin console (${engine})`, { skip: browserUnavailable }, async (t) => {
       review: 'table.impact',
       history: 'table.versions',
       explain: 'form.explain',
+      access: 'section.access-project form',
       audit: 'table.audit',
       users: 'table.users',
     }
