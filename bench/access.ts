@@ -10,11 +10,9 @@ import { createServer, type AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import type { PrismaClient } from '../src/generated/prisma/client.ts'
-import { start, stop, token, type Server } from './harness.ts'
+import { option, start, stop, token, type Server } from './harness.ts'
 import { openBenchDatabase, vacuumAnalyze } from './seed.ts'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback)
 const REQUESTS = option('requests', 200)
 const WARMUP = option('warmup', 20)
 const MEMBERS = option('members', 1000)

@@ -10,14 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { openDatabase } from '../src/db/open.ts'
-import { peakRssMb, SECRET, token } from './harness.ts'
+import { option, peakRssMb, SECRET, token, waitUntilAnswering } from './harness.ts'
 import { NEWEST, OLDEST, seed, vacuumAnalyze } from './seed.ts'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
 const DURATION = option('duration', 5)
 const CONNECTIONS = option('connections', 20)
 const MEMBERS = option('members', 1000)
@@ -42,15 +37,8 @@ async function startServer(): Promise<{ child: ChildProcess; ms: number }> {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/ready`)).ok) return { child, ms: performance.now() - started }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  await waitUntilAnswering(`http://127.0.0.1:${PORT}/ready`, child)
+  return { child, ms: performance.now() - started }
 }
 
 function stopServer(child: ChildProcess): Promise<unknown> {

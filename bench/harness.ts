@@ -17,6 +17,26 @@ export function token(userId: number): string {
   return `${head}.${createHmac('sha256', SECRET).update(head).digest('base64url')}`
 }
 
+/** `--name <number>` from the command line, or `fallback`. */
+export function option(name: string, fallback: number): number {
+  const args = process.argv.slice(2)
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : fallback
+}
+
+/** Resolves once `url` answers 2xx (with `headers`); throws if `child` exits first. */
+export async function waitUntilAnswering(url: string, child?: ChildProcess, headers: Record<string, string> = {}): Promise<void> {
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(url, { headers })).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 export interface Server {
   name: string
   script: string

@@ -12,14 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { explainRequests, type Request } from './explain.ts'
-import { peakRssMb, SECRET, start, stop, token, type Server } from './harness.ts'
+import { option, peakRssMb, SECRET, start, stop, token, type Server } from './harness.ts'
 import { benchDatabaseUrl, NEWEST, OLDEST, openBenchDatabase, OTHERS_MEMBERSHIPS, seed, SHARED_PROJECTS, vacuumAnalyze } from './seed.ts'
 
 const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
+
 if (args.includes('--scale')) {
   await import('./scale.ts')
   process.exit(0)

@@ -8,14 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { SECRET, token } from './harness.ts'
+import { option, SECRET, token, waitUntilAnswering } from './harness.ts'
 import { benchDatabaseUrl, NEWEST, openBenchDatabase, seed } from './seed.ts'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
 const DURATION = option('duration', 10)
 const CONNECTIONS = option('connections', 20)
 const PORT = 3321
@@ -96,14 +91,7 @@ for (const scenario of scenarios) {
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   try {
-    for (;;) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${PORT}/ready`)).ok) break
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    await waitUntilAnswering(`http://127.0.0.1:${PORT}/ready`, child)
     const result = await autocannon({
       url: `http://127.0.0.1:${PORT}${scenario.path}`,
       headers: { authorization: auth },

@@ -4,14 +4,12 @@
 // authorization violation, or server RSS growing 10% or more between the first and last 10 s.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { start, stop, token, type Server } from './harness.ts'
+import { option, start, stop, token, type Server } from './harness.ts'
 import { benchDatabaseUrl, openBenchDatabase, seed } from './seed.ts'
 
 /** What the checks read of an answer: a page's items, or any other members. */
 type JsonAnswer = { id: number; items: Array<{ ownerId: number; projectId: number }> } & Record<string, unknown>
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback)
 const DURATION_S = option('duration', 60)
 const CONNECTIONS = option('connections', 100)
 /** Load before the measured window, so start-up (JIT, caches, pools) is not counted as growth. */
