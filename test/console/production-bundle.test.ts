@@ -28,7 +28,10 @@ t.test('the production bundle signs in and shows the policy', { skip: browserUna
   t.equal(await page.locator('article.rule').count(), rules.length, 'every rule of the active version')
   await page.getByRole('link', { name: 'Review & activate' }).first().click()
   await t.resolves(
-    page.locator('details.table-results summary').filter({ hasText: `${rows} of ${rows} rows pass` }).waitFor(),
+    page
+      .locator('details.table-results summary')
+      .filter({ hasText: `${rows} of ${rows} rows pass` })
+      .waitFor(),
     'the decision table, judged',
   )
   t.same(browser.problems, [], 'no script error, failed asset or CSP violation')
