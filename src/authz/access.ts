@@ -3,6 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts'
 import type { RawRule } from '../shared/rule-format.ts'
 import type { AppAbility, CompiledRules } from './compiled-rules.ts'
 import { dataModel, foreignKeyTo, readableScalars, type ModelInfo } from './data-model.ts'
+import { delegate } from './delegates.ts'
 import { decideCreate, decideOn, type Decision } from './decisions.ts'
 import { placeholdersIn, type PolicyUser } from './placeholders.ts'
 
@@ -500,15 +501,6 @@ export interface Reach {
   ids: number[]
   /** The rules that allow it, each with how many of those objects it decides (in the order CASL tries them). */
   rules: Array<{ ruleId: string | null; count: number }>
-}
-
-interface AnyDelegate {
-  count(args: object): Promise<number>
-  findMany(args: object): Promise<Row[]>
-}
-
-function delegate(db: PrismaClient, subject: string): AnyDelegate {
-  return (db as unknown as Record<string, AnyDelegate>)[subject[0]!.toLowerCase() + subject.slice(1)]!
 }
 
 /**

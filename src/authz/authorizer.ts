@@ -1,6 +1,8 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts'
 import type { AppAbility, CompiledRules } from './compiled-rules.ts'
+import { whatCanUserDo, whoCanAccess, type PageQuery } from './access.ts'
 import { dataModel, readableScalars, type RelationField } from './data-model.ts'
+import { delegate } from './delegates.ts'
 import { decideAccess, decideCreate, decideMove, decideOn, type Decision, type ParentRef } from './decisions.ts'
 import type { PolicyUser } from './placeholders.ts'
 
@@ -24,19 +26,6 @@ export type Where<S extends Subject> = NonNullable<Prisma.Args<Delegates[S], 'fi
 export type ObjectKey<S extends Subject> = number | FindArgs<S>['where']
 
 type Row = Record<string, unknown>
-/** The delegate calls the authorizer makes, the same on every model. */
-interface AnyDelegate {
-  findUnique(args: object): Promise<Row | null>
-  findMany(args: object): Promise<Row[]>
-  count(args: object): Promise<number>
-  create(args: object): Promise<Row>
-  update(args: object): Promise<Row>
-  delete(args: object): Promise<Row>
-}
-
-function delegate(db: Db, subject: string): AnyDelegate {
-  return (db as unknown as Record<string, AnyDelegate>)[subject[0]!.toLowerCase() + subject.slice(1)]!
-}
 
 /** What was asked when the answer was no, for the audit log. */
 export interface DenialContext {
@@ -233,6 +222,16 @@ export class Authorizer {
   async assertCanCreate(subject: Subject, data: Row): Promise<void> {
     const parent = await this.loadParent(this.db, subject, data)
     enforce(decideCreate(this.ability, subject, data, parent), { action: 'create', subject })
+  }
+
+  /** Who may reach project `projectId` (`null`: it does not exist), from the rules; the caller's right to ask is the route's check. */
+  whoCanAccess(projectId: number, page: PageQuery) {
+    return whoCanAccess(this.db, this.compiled, projectId, page)
+  }
+
+  /** What `user` may reach, limited to what the caller may read. */
+  whatCanUserDo(user: PolicyUser, page: PageQuery) {
+    return whatCanUserDo(this.db, this.compiled, user, page, this.ability)
   }
 
   /**

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { whatCanUserDo } from '../../authz/access.ts'
 import { IdParams, PageQuery, protectedErrors } from '../schemas.ts'
 import { UserAccess } from './user-access-schema.ts'
 import { userShape } from './users-schema.ts'
@@ -21,9 +20,8 @@ const userAccess: FastifyPluginAsyncTypebox = async (fastify) => {
     handler: async (request) => {
       const row = await request.authz.findOne('User', request.params.id, 'read', userShape)
       const user = { id: row.id, username: row.username, role: row.role }
-      const { compiled, ability } = request.authz
-      const reach = await whatCanUserDo(fastify.db, compiled, user, request.query, ability)
-      return { user, policyVersion: compiled.version, ...request.query, reach }
+      const reach = await request.authz.whatCanUserDo(user, request.query)
+      return { user, policyVersion: request.authz.policyVersion, ...request.query, reach }
     },
   })
 }

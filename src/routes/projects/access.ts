@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { whoCanAccess } from '../../authz/access.ts'
 import { HttpProblem } from '../../http/problem.ts'
 import { IdParams, PageQuery, protectedErrors } from '../schemas.ts'
 import { ProjectAccess } from './access-schema.ts'
@@ -22,7 +21,7 @@ const access: FastifyPluginAsyncTypebox = async (fastify) => {
       const { id } = request.params
       await request.authz.findOne('Project', id)
       await request.authz.assertCanCreate('ProjectMember', { projectId: id })
-      const answer = await whoCanAccess(fastify.db, request.authz.compiled, id, request.query)
+      const answer = await request.authz.whoCanAccess(id, request.query)
       // Deleted since it was read.
       if (!answer) throw new HttpProblem(404, 'not-found', 'Project not found.')
       return answer
